@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Jobwatch",
+    products: [
+        .executable(name: "jobrun", targets: ["jobrun"]),
+        .executable(name: "jobctl", targets: ["jobctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // C shims
+        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        .target(name: "CProcess"),
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
+
+        // Libraries
+        .target(name: "CronSchedule"),
+        .target(name: "JobwatchCore", dependencies: ["CronSchedule", "RedisLease", "Yams"]),
+        .target(name: "RedisLease", dependencies: ["CHiredis"]),
+        .target(name: "GELF", dependencies: ["CCurl"], linkerSettings: [.linkedLibrary("z")]),
+        .target(name: "JobWrapper", dependencies: ["JobwatchCore", "RedisLease", "CProcess"]),
+
+        // Executables
+        .executableTarget(name: "jobrun", dependencies: ["JobWrapper"]),
+        .executableTarget(name: "jobctl", dependencies: [
+            "JobwatchCore", "RedisLease", "CronSchedule",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // Tests
+        .testTarget(name: "CronScheduleTests", dependencies: ["CronSchedule"]),
+        .testTarget(name: "JobwatchCoreTests", dependencies: ["JobwatchCore"]),
+        .testTarget(name: "RedisLeaseTests", dependencies: ["RedisLease"]),
+        .testTarget(name: "GELFTests", dependencies: ["GELF"]),
+        .testTarget(name: "JobWrapperTests", dependencies: ["JobWrapper", "JobwatchCore"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,75 @@
+#define _GNU_SOURCE
+#include "cprocess.h"
+#include <errno.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+int jw_spawn(const char *file, char *const argv[], char *const envp[],
+             int stdout_fd, int stderr_fd, pid_t *pid_out) {
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_t actions;
+    sigset_t empty, all;
+    int rc;
+
+    sigemptyset(&empty);
+    sigfillset(&all);
+    if ((rc = posix_spawnattr_init(&attr)) != 0) return rc;
+    if ((rc = posix_spawn_file_actions_init(&actions)) != 0) { posix_spawnattr_destroy(&attr); return rc; }
+
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setpgroup(&attr, 0);
+    posix_spawnattr_setsigmask(&attr, &empty);
+    posix_spawnattr_setsigdefault(&attr, &all);
+
+    posix_spawn_file_actions_adddup2(&actions, stdout_fd, 1);
+    posix_spawn_file_actions_adddup2(&actions, stderr_fd, 2);
+    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+
+    rc = posix_spawnp(pid_out, file, &actions, &attr, argv, envp);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    return rc;
+}
+
+static void wrapper_signals(sigset_t *set) {
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGHUP);
+    sigaddset(set, SIGQUIT);
+    sigaddset(set, SIGCHLD);
+}
+
+void jw_block_wrapper_signals(void) {
+    sigset_t set;
+    wrapper_signals(&set);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+int jw_wait_signal(long timeout_ms) {
+    sigset_t set;
+    struct timespec ts;
+    wrapper_signals(&set);
+    if (timeout_ms < 0) timeout_ms = 0;
+    ts.tv_sec = timeout_ms / 1000;
+    ts.tv_nsec = (timeout_ms % 1000) * 1000000L;
+    for (;;) {
+        int sig = sigtimedwait(&set, NULL, &ts);
+        if (sig >= 0) return sig;
+        if (errno == EAGAIN) return 0;
+        if (errno != EINTR) return 0;
+    }
+}
+
+int jw_exited(int status) { return WIFEXITED(status); }
+int jw_exit_status(int status) { return WEXITSTATUS(status); }
+int jw_signaled(int status) { return WIFSIGNALED(status); }
+int jw_term_signal(int status) { return WTERMSIG(status); }
+
+void jw_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
+
+int jw_pipe(int fds[2]) { return pipe2(fds, O_CLOEXEC); }

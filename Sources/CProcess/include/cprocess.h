@@ -1,0 +1,33 @@
+#ifndef JOBWATCH_CPROCESS_H
+#define JOBWATCH_CPROCESS_H
+
+#include <sys/types.h>
+#include <signal.h>
+
+/// Starts `argv` (PATH lookup when argv[0] has no slash) in a new process group with default
+/// signal dispositions and an empty mask, stdin inherited, stdout/stderr on the given fds and
+/// every other fd closed. Returns 0 or an errno value.
+int jw_spawn(const char *file, char *const argv[], char *const envp[],
+             int stdout_fd, int stderr_fd, pid_t *pid_out);
+
+/// Blocks the signals jobrun handles synchronously (TERM, INT, HUP, CHLD, QUIT) in the
+/// calling thread; threads created afterwards inherit the mask.
+void jw_block_wrapper_signals(void);
+
+/// Waits up to `timeout_ms` for one of the blocked signals. Returns the signal number,
+/// 0 on timeout.
+int jw_wait_signal(long timeout_ms);
+
+int jw_exited(int status);
+int jw_exit_status(int status);
+int jw_signaled(int status);
+int jw_term_signal(int status);
+
+/// Ignores SIGPIPE so that a closed stdout (e.g. `jobrun … | head`) is an EPIPE write
+/// error, not the wrapper's death while it holds a lease.
+void jw_ignore_sigpipe(void);
+
+/// A pipe whose ends are not inherited by anything else the wrapper starts.
+int jw_pipe(int fds[2]);
+
+#endif

@@ -1,0 +1,73 @@
+/// GELF over HTTP(S): one message per POST to Graylog's GELF HTTP input, which answers 202.
+///
+/// Network failures and 5xx answers are retried with backoff (holding the batch, while the
+/// queue keeps only the newest lines); a 4xx answer means Graylog rejected that message,
+/// and resending it cannot help.
+final class HTTPTransport: Transport {
+    private let url: String
+    private let deflater: Deflater?
+    private let contentEncoding: String?
+    private var client: HTTPPost?
+    private var backoff = Backoff()
+    private var compressed: [UInt8] = []
+
+    init(url: String, compression: GELFCompression) {
+        self.url = url
+        self.deflater = Deflater(compression)
+        switch compression {
+        case .gzip: contentEncoding = "gzip"
+        case .zlib: contentEncoding = "deflate"
+        case .none: contentEncoding = nil
+        }
+    }
+
+    func close() { client = nil }
+
+    func deliver(_ payloads: ArraySlice<[UInt8]>, giveUp: () -> Bool) -> Int {
+        var undelivered = 0
+        for (index, payload) in payloads.enumerated() {
+            var body = payload
+            if let deflater {
+                deflater.compress(payload, into: &compressed)
+                body = compressed
+            }
+            switch post(body, giveUp: giveUp) {
+            case .delivered: break
+            case .rejected: undelivered += 1
+            case .gaveUp: return undelivered + payloads.count - index
+            }
+        }
+        return undelivered
+    }
+
+    private enum Result { case delivered, rejected, gaveUp }
+
+    private func post(_ body: [UInt8], giveUp: () -> Bool) -> Result {
+        while true {
+            guard backoff.waitForNextAttempt(giveUp: giveUp) else { return .gaveUp }
+            guard let client = connectedClient() else {
+                // libcurl is missing: it will not appear while this process runs.
+                return .gaveUp
+            }
+            switch client.post(body) {
+            case .response(let status, _) where (200..<300).contains(status):
+                backoff.succeeded()
+                return .delivered
+            case .response(let status, _) where (400..<500).contains(status):
+                backoff.succeeded()
+                return .rejected
+            case .response, .failed:
+                backoff.failed()
+            }
+        }
+    }
+
+    private func connectedClient() -> HTTPPost? {
+        if client == nil {
+            var headers = ["Content-Type: application/json", "Expect:"]
+            if let contentEncoding { headers.append("Content-Encoding: \(contentEncoding)") }
+            client = try? HTTPPost(url: url, headers: headers)
+        }
+        return client
+    }
+}

@@ -1,0 +1,168 @@
+import CProcess
+import CronSchedule
+import Foundation
+import JobwatchCore
+import RedisLease
+
+/// The whole life of one `jobrun` invocation: decide whether this host runs the occurrence,
+/// run it under the lease, and turn what happened into an exit code.
+public struct JobRun {
+    let invocation: Invocation
+    let environment: [String: String]
+    let diagnostics: Diagnostics
+
+    public init(invocation: Invocation, environment: [String: String]) {
+        self.invocation = invocation
+        self.environment = environment
+        self.diagnostics = Diagnostics(verbose: invocation.verbose)
+    }
+
+    public func execute() -> Int32 {
+        jw_block_wrapper_signals()
+        jw_ignore_sigpipe()
+        let settings: RunSettings
+        do {
+            settings = try RunSettings(invocation: invocation, environment: environment)
+        } catch {
+            diagnostics.error("\(error)")
+            return ExitCode.wrapperError
+        }
+        let job = settings.job
+        if let hosts = job.hosts, !hosts.contains(settings.host) {
+            diagnostics.info("\(job.name) may run only on \(hosts.joined(separator: ", ")); this is \(settings.host): not running")
+            return ExitCode.notRun
+        }
+
+        let runID = RunID.make()
+        var fence: Int64 = 0
+        var lease: HeldLease?
+        if settings.locking {
+            switch acquire(settings, runID: runID) {
+            case .held(let l, let f):
+                lease = l
+                fence = f
+            case .runWithoutLock:
+                break
+            case .exit(let code):
+                return code
+            }
+        }
+
+        var env = environment
+        for (k, v) in job.env { env[k] = v }
+        env["JOBWATCH_JOB"] = job.name
+        env["JOBWATCH_RUN_ID"] = runID
+        env["JOBWATCH_FENCE"] = String(fence)
+        env["JOBWATCH_HOST"] = settings.host
+
+        let tail = OutputTail()
+        let started = monotonicMs()
+        let child: ChildProcess
+        do {
+            child = try ChildProcess(argv: settings.argv, environment: env)
+        } catch {
+            lease.map { $0.client.release(keys: $0.keys, owner: $0.owner) }
+            diagnostics.error("\(error)")
+            return 127
+        }
+        diagnostics.info("running \(job.name) as run \(runID) (pid \(child.pid), fence \(fence))")
+        let sinks: [OutputLineSink] = []
+        let pumps = [
+            OutputPump(source: child.stdoutPipe, destination: invocation.quiet ? nil : 1, stream: .stdout, sinks: sinks, tail: tail),
+            OutputPump(source: child.stderrPipe, destination: invocation.quiet ? nil : 2, stream: .stderr, sinks: sinks, tail: tail),
+        ]
+        pumps.forEach { $0.start() }
+
+        var supervisor = Supervisor(child: child, lease: lease, timeoutMs: settings.timeout?.milliseconds,
+                                    killAfterMs: job.killAfter.milliseconds, diagnostics: diagnostics)
+        let ending = supervisor.run(startedAt: started)
+        if var l = supervisor.lease, l.timeline.childExited() == .release {
+            l.client.release(keys: l.keys, owner: l.owner)
+        }
+        for pump in pumps where !pump.waitForEnd(timeoutMs: 2000) {
+            diagnostics.warning("a process left behind by the job still holds its output open; not waiting for it")
+        }
+        diagnostics.info("\(job.name) ended: \(ending.outcome), exit \(ending.exitCode), \(ending.durationMs) ms")
+        return ending.exitCode
+    }
+
+    private enum Acquisition {
+        case held(HeldLease, fence: Int64)
+        case runWithoutLock
+        case exit(Int32)
+    }
+
+    private func acquire(_ settings: RunSettings, runID: String) -> Acquisition {
+        let job = settings.job
+        let keys = LeaseKeys(prefix: settings.config.keyPrefix, job: job.name)
+        let owner = "\(settings.host):\(getpid()):\(runID)"
+        let client = LeaseClient(topology: settings.topology)
+        let claim = occurrenceClaim(job, runID: runID)
+        if let claim { diagnostics.info("claiming occurrence \(rfc3339(claim.epoch, timeZone: job.timezone))") }
+        let ttl = settings.lockTTL.milliseconds
+        let waitUntil = monotonicMs() + settings.lockWait.milliseconds
+        do {
+            try client.connect()
+            while true {
+                let sentAt = monotonicMs()
+                switch try client.acquire(keys: keys, owner: owner, ttlMs: ttl, claim: claim) {
+                case .acquired(let fence, let validFor):
+                    let timeline = LeaseTimeline(ttlMs: ttl, acquiredAt: sentAt, validForMs: validFor)
+                    return .held(HeldLease(client: client, keys: keys, owner: owner, timeline: timeline, policy: job.onLockLost), fence: fence)
+                case .occurrenceTaken(let other):
+                    diagnostics.info("occurrence already claimed by run \(other): not running")
+                    return .exit(ExitCode.notRun)
+                case .lockHeld(let holder, let ttlLeft):
+                    let now = monotonicMs()
+                    if now >= waitUntil {
+                        diagnostics.info("lock \(keys.lock) held by \(holder) (\(ttlLeft) ms left): not running")
+                        return .exit(ExitCode.notRun)
+                    }
+                    // Jitter keeps waiting hosts from retrying in lock-step.
+                    let pause = min(waitUntil - now, Int64.random(in: 50...250))
+                    usleep(useconds_t(pause * 1000))
+                }
+            }
+        } catch {
+            switch settings.config.onRedisDown {
+            case .skip:
+                diagnostics.error("Redis unreachable, not running \(job.name) (on_redis_down: skip): \(error)")
+                return .exit(ExitCode.wrapperError)
+            case .run:
+                diagnostics.warning("Redis unreachable, running \(job.name) WITHOUT a lock (on_redis_down: run): \(error)")
+                return .runWithoutLock
+            }
+        }
+    }
+
+    /// The run belongs to the latest scheduled time at or before now, if that is within grace.
+    /// Every host computes the same epoch for the same occurrence whatever its clock skew, as
+    /// long as its cron fired for that occurrence; the claim outlives any plausible skew.
+    private func occurrenceClaim(_ job: JobDefinition, runID: String) -> OccurrenceClaim? {
+        guard let schedule = job.schedule else { return nil }
+        let now = Int64(time(nil))
+        guard let occurrence = schedule.previous(atOrBefore: now), now - occurrence <= job.grace.wholeSeconds else {
+            diagnostics.info("started outside every occurrence's grace window: taking the lease only")
+            return nil
+        }
+        let ttl = max(3600, 2 * job.grace.wholeSeconds)
+        return OccurrenceClaim(epoch: occurrence, runID: runID, ttlSeconds: ttl)
+    }
+}
+
+enum RunID {
+    /// Sortable by start time and unique across hosts: 12 hex digits of milliseconds since
+    /// the epoch, then 8 random hex digits.
+    static func make() -> String {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        let ms = UInt64(ts.tv_sec) * 1000 + UInt64(ts.tv_nsec) / 1_000_000
+        let r = UInt32.random(in: 0...UInt32.max)
+        return hex(ms, digits: 12) + hex(UInt64(r), digits: 8)
+    }
+
+    private static func hex(_ v: UInt64, digits: Int) -> String {
+        let s = String(v, radix: 16)
+        return String(repeating: "0", count: max(0, digits - s.count)) + s
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public enum OutputStream: String, Sendable { case stdout, stderr }
+
+/// Receives every line of the job's output, as bytes, numbered per stream from 1. A final line
+/// without a newline is delivered too. Called from the pump's thread.
+public protocol OutputLineSink: AnyObject, Sendable {
+    func line(_ bytes: UnsafeRawBufferPointer, stream: OutputStream, number: Int)
+}
+
+/// Copies one of the child's pipes to our own fd unchanged (so cron mail still works) and
+/// splits it into lines for the sinks, on a dedicated thread. Pass-through comes first: the
+/// bytes are written out before any sink sees them.
+final class OutputPump: @unchecked Sendable {
+    private let source: Int32
+    private let destination: Int32?
+    private let stream: OutputStream
+    private let sinks: [OutputLineSink]
+    private let tail: OutputTail
+    private let done = DispatchSemaphore(value: 0)
+
+    init(source: Int32, destination: Int32?, stream: OutputStream, sinks: [OutputLineSink], tail: OutputTail) {
+        self.source = source
+        self.destination = destination
+        self.stream = stream
+        self.sinks = sinks
+        self.tail = tail
+    }
+
+    func start() {
+        let thread = Thread { [self] in
+            run()
+            done.signal()
+        }
+        thread.stackSize = 256 * 1024
+        thread.start()
+    }
+
+    /// Waits for end-of-file up to `timeoutMs`. A daemonised grandchild can keep the pipe open
+    /// for ever; the wrapper must still finish and release its lease.
+    func waitForEnd(timeoutMs: Int) -> Bool {
+        done.wait(timeout: .now() + .milliseconds(timeoutMs)) == .success
+    }
+
+    private func run() {
+        let chunkSize = 64 * 1024
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 1)
+        defer { buffer.deallocate() }
+        var pending: [UInt8] = []
+        var lineNumber = 0
+        var echo = destination
+        while true {
+            let n = read(source, buffer.baseAddress, chunkSize)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+            if let fd = echo, !FileDescriptor.writeAll(fd, chunk) {
+                echo = nil   // our reader went away; keep draining so the job never blocks
+            }
+            tail.append(chunk)
+            guard !sinks.isEmpty else { continue }
+            var start = 0
+            while let nl = chunk[start...].firstIndex(of: 0x0A) {
+                lineNumber += 1
+                if pending.isEmpty {
+                    deliver(UnsafeRawBufferPointer(rebasing: chunk[start..<nl]), lineNumber)
+                } else {
+                    pending.append(contentsOf: chunk[start..<nl])
+                    pending.withUnsafeBytes { deliver($0, lineNumber) }
+                    pending.removeAll(keepingCapacity: true)
+                }
+                start = nl + 1
+            }
+            if start < n { pending.append(contentsOf: chunk[start..<n]) }
+        }
+        if !pending.isEmpty {
+            lineNumber += 1
+            pending.withUnsafeBytes { deliver($0, lineNumber) }
+        }
+        close(source)
+    }
+
+    private func deliver(_ line: UnsafeRawBufferPointer, _ number: Int) {
+        var bytes = line
+        if let last = bytes.last, last == 0x0D { bytes = UnsafeRawBufferPointer(rebasing: bytes.dropLast()) }
+        for sink in sinks { sink.line(bytes, stream: stream, number: number) }
+    }
+}
+
+/// The last 64 KiB of the job's combined output, for the finish report.
+final class OutputTail: @unchecked Sendable {
+    static let capacity = 64 * 1024
+    private var ring = [UInt8](repeating: 0, count: OutputTail.capacity)
+    private var written = 0
+    private let lock = NSLock()
+
+    func append(_ bytes: UnsafeRawBufferPointer) {
+        lock.lock()
+        defer { lock.unlock() }
+        let cap = Self.capacity
+        let data = bytes.count > cap ? UnsafeRawBufferPointer(rebasing: bytes[(bytes.count - cap)...]) : bytes
+        written += bytes.count - data.count
+        var offset = 0
+        while offset < data.count {
+            let position = written % cap
+            let n = min(cap - position, data.count - offset)
+            ring.withUnsafeMutableBytes { dst in
+                (dst.baseAddress! + position).copyMemory(from: data.baseAddress! + offset, byteCount: n)
+            }
+            offset += n
+            written += n
+        }
+    }
+
+    /// The tail as text, with invalid UTF-8 replaced.
+    var text: String {
+        lock.lock()
+        defer { lock.unlock() }
+        let cap = Self.capacity
+        if written <= cap { return String(decoding: ring[0..<written], as: UTF8.self) }
+        let start = written % cap
+        return String(decoding: Array(ring[start...] + ring[..<start]), as: UTF8.self)
+    }
+}

@@ -1,0 +1,131 @@
+import CronSchedule
+import Foundation
+
+/// What to execute: a `command:` string goes through `/bin/sh -c` (it may use pipes and
+/// redirections, as in a crontab); a YAML list is exec'd directly with no shell in between.
+public enum JobCommand: Sendable, Equatable {
+    case shell(String)
+    case argv([String])
+
+    public var argv: [String] {
+        switch self {
+        case .shell(let line): return ["/bin/sh", "-c", line]
+        case .argv(let a): return a
+        }
+    }
+
+    public var displayString: String {
+        switch self {
+        case .shell(let line): return line
+        case .argv(let a): return a.joined(separator: " ")
+        }
+    }
+}
+
+public enum LockMode: String, Sendable { case exclusive, none }
+public enum LockLossPolicy: String, Sendable { case stop, `continue` }
+
+/// One `jobs.d/<name>.yaml` file. The same file is deployed to every host and to the
+/// monitor, so both sides agree on the schedule.
+public struct JobDefinition: Sendable {
+    public var name: String
+    public var description: String?
+    public var command: JobCommand?
+    public var schedule: Schedule?
+    public var timezone: String
+    public var grace = Timespan(seconds: 300)
+    public var maxRuntime: Timespan?
+    public var killOnTimeout = false
+    public var killAfter = Timespan(seconds: 10)
+    public var minRuntime: Timespan?
+    public var lock = LockMode.exclusive
+    public var lockTTL = Timespan(seconds: 60)
+    public var lockWait = Timespan.zero
+    public var onLockLost = LockLossPolicy.stop
+    public var hosts: [String]?
+    public var alerts: [String]?
+    public var alertAfterFailures = 1
+    public var realertEvery: Timespan? = Timespan(seconds: 4 * 3600)
+    public var env: [String: String] = [:]
+    public var tags: [String] = []
+    public var owner: String?
+    /// Where the file was read from, for messages; nil for a job known only from flags.
+    public var sourcePath: String?
+
+    public init(name: String, timezone: String) {
+        self.name = name
+        self.timezone = timezone
+    }
+
+    public static let keys = [
+        "description", "command", "schedule", "timezone", "grace", "max_runtime", "kill_on_timeout",
+        "kill_after", "min_runtime", "lock", "lock_ttl", "lock_wait", "on_lock_lost", "hosts", "alerts",
+        "alert_after_failures", "realert_every", "env", "tags", "owner",
+    ]
+
+    /// Parses and validates one job file. Throws every problem found, each located.
+    public static func load(path: String, defaultTimezone: String) throws -> JobDefinition {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigErrors([ConfigError(path: path, line: 1, column: 1, message: "cannot read job file: \(error.localizedDescription)")])
+        }
+        return try parse(text: text, path: path, defaultTimezone: defaultTimezone)
+    }
+
+    public static func parse(text: String, path: String, defaultTimezone: String) throws -> JobDefinition {
+        let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        let file = YAMLFile(path: path, text: text)
+        var job = JobDefinition(name: name, timezone: defaultTimezone)
+        job.sourcePath = path
+        if !JobName.isValid(name) { file.problem(JobName.validationMessage(name), at: nil) }
+        if let m = file.topLevelMapping() { job.read(m) }
+        if !file.problems.isEmpty { throw ConfigErrors(file.problems) }
+        return job
+    }
+
+    private mutating func read(_ m: YAMLFile.Mapping) {
+        m.rejectUnknownKeys(allowed: Self.keys, context: "job")
+        description = m.string("description")
+        if let n = m.node("command"), !m.isNull(n) {
+            switch n {
+            case .scalar(let s) where !s.string.trimmingWhitespace().isEmpty: command = .shell(s.string)
+            case .sequence:
+                if let argv = m.strings("command"), !argv.isEmpty { command = .argv(argv) }
+                else { m.file.problem("command: an empty list has nothing to run", at: n) }
+            default: m.file.problem("command: expected a string (run with /bin/sh -c) or a list (exec'd directly)", at: n)
+            }
+        }
+        timezone = m.string("timezone") ?? timezone
+        if TimeZone(identifier: timezone) == nil {
+            m.file.problem("timezone: unknown IANA time zone \"\(timezone)\"", at: m.node("timezone"))
+        }
+        if let expr = m.string("schedule") {
+            do { schedule = try Schedule(expr, timeZone: timezone) }
+            catch { m.file.problem("schedule: \(error)", at: m.node("schedule")) }
+        }
+        grace = m.timespan("grace") ?? grace
+        maxRuntime = m.timespan("max_runtime", atLeast: Timespan(seconds: 1)) ?? maxRuntime
+        killOnTimeout = m.bool("kill_on_timeout") ?? killOnTimeout
+        killAfter = m.timespan("kill_after") ?? killAfter
+        minRuntime = m.timespan("min_runtime") ?? minRuntime
+        lock = m.oneOf("lock", ["exclusive", "none"]).flatMap(LockMode.init(rawValue:)) ?? lock
+        lockTTL = m.timespan("lock_ttl", atLeast: Timespan(seconds: 3)) ?? lockTTL
+        lockWait = m.timespan("lock_wait") ?? lockWait
+        onLockLost = m.oneOf("on_lock_lost", ["stop", "continue"]).flatMap(LockLossPolicy.init(rawValue:)) ?? onLockLost
+        hosts = m.strings("hosts")
+        alerts = m.strings("alerts")
+        alertAfterFailures = m.int("alert_after_failures", range: 1...1000) ?? alertAfterFailures
+        if let r = m.timespan("realert_every") { realertEvery = r.milliseconds == 0 ? nil : r }
+        env = m.stringMap("env") ?? env
+        for key in env.keys where key.isEmpty || key.contains("=") {
+            m.file.problem("env: invalid variable name \"\(key)\"", at: m.node("env"))
+        }
+        tags = m.strings("tags") ?? tags
+        owner = m.string("owner")
+        if killOnTimeout && maxRuntime == nil {
+            m.file.problem("kill_on_timeout: needs max_runtime to know when to kill", at: m.keyNode("kill_on_timeout"))
+        }
+    }
+}

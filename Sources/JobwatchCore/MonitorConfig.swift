@@ -1,0 +1,93 @@
+/// The `monitor:` section: only `jobmond` acts on it, but `jobctl check` validates it
+/// everywhere so a broken channel is caught before the monitor needs it.
+public struct MonitorConfig: Sendable {
+    public struct Token: Sendable {
+        public var name: String
+        public var secret: Secret
+        public var scopes: [String]
+    }
+
+    public enum ChannelKind: String, Sendable { case pagerduty, slack, webhook }
+
+    public struct Channel: Sendable {
+        public var name: String
+        public var kind: ChannelKind
+        /// PagerDuty routing key, Slack webhook URL or webhook URL.
+        public var target: Secret
+        /// PagerDuty endpoint override (EU region); nil means the US default.
+        public var url: String?
+    }
+
+    public struct WeeklyReport: Sendable {
+        public var schedule = "0 9 * * 1"
+        public var timezone = "UTC"
+        public var channels: [String] = []
+    }
+
+    public var listen = "127.0.0.1:8427"
+    public var publicURL: String?
+    public var tokens: [Token] = []
+    public var channels: [String: Channel] = [:]
+    public var defaultAlerts: [String] = []
+    public var publicStatusPage = false
+    public var report = WeeklyReport()
+    public var historyDays = 93
+
+    public init() {}
+
+    static let keys = ["listen", "public_url", "tokens", "channels", "default_alerts", "public_status_page", "report", "history_days"]
+    static let scopes = ["report", "read", "admin"]
+
+    mutating func read(_ m: YAMLFile.Mapping) {
+        let file = m.file
+        m.rejectUnknownKeys(allowed: Self.keys, context: "monitor")
+        listen = m.string("listen") ?? listen
+        publicURL = m.string("public_url")
+        publicStatusPage = m.bool("public_status_page") ?? publicStatusPage
+        historyDays = m.int("history_days", range: 1...3650) ?? historyDays
+        if case .sequence(let items)? = m.node("tokens") {
+            for item in items {
+                guard let t = file.mapping(item, what: "monitor.tokens entry") else { continue }
+                t.rejectUnknownKeys(allowed: ["name", "secret", "scopes"], context: "monitor.tokens")
+                guard let name = t.string("name"), let secret = t.string("secret") else {
+                    file.problem("monitor.tokens: each token needs name and secret", at: item)
+                    continue
+                }
+                let scopes = t.strings("scopes") ?? []
+                for s in scopes where !Self.scopes.contains(s) {
+                    file.problem("monitor.tokens: unknown scope \"\(s)\" (report, read, admin)", at: t.node("scopes"))
+                }
+                tokens.append(Token(name: name, secret: Secret(secret), scopes: scopes))
+            }
+        }
+        if let n = m.node("channels"), let cm = file.mapping(n, what: "monitor.channels") {
+            for (key, value) in cm.entries {
+                guard let name = key.string, let c = file.mapping(value, what: "monitor.channels.\(key.string ?? "?")") else { continue }
+                c.rejectUnknownKeys(allowed: ["type", "routing_key", "webhook_url", "url"], context: "monitor.channels.\(name)")
+                guard let kind = c.oneOf("type", ["pagerduty", "slack", "webhook"]).flatMap(ChannelKind.init(rawValue:)) else {
+                    if c.node("type") == nil { file.problem("monitor.channels.\(name): missing type (pagerduty, slack or webhook)", at: key) }
+                    continue
+                }
+                let targetKey = ["pagerduty": "routing_key", "slack": "webhook_url", "webhook": "url"][kind.rawValue]!
+                guard let target = c.string(targetKey) else {
+                    file.problem("monitor.channels.\(name): a \(kind.rawValue) channel needs \(targetKey)", at: key)
+                    continue
+                }
+                channels[name] = Channel(name: name, kind: kind, target: Secret(target), url: kind == .pagerduty ? c.string("url") : nil)
+            }
+        }
+        defaultAlerts = m.strings("default_alerts") ?? defaultAlerts
+        for name in defaultAlerts where channels[name] == nil {
+            file.problem("monitor.default_alerts: unknown channel \"\(name)\"", at: m.node("default_alerts"))
+        }
+        if let n = m.node("report"), let r = file.mapping(n, what: "monitor.report") {
+            r.rejectUnknownKeys(allowed: ["schedule", "timezone", "channels"], context: "monitor.report")
+            report.schedule = r.string("schedule") ?? report.schedule
+            report.timezone = r.string("timezone") ?? report.timezone
+            report.channels = r.strings("channels") ?? report.channels
+            for name in report.channels where channels[name] == nil {
+                file.problem("monitor.report.channels: unknown channel \"\(name)\"", at: r.node("channels"))
+            }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+/// Redis key names for one job, as documented in SPEC §2.
+public struct LeaseKeys: Sendable {
+    public let prefix: String
+    public let job: String
+
+    public init(prefix: String, job: String) {
+        self.prefix = prefix
+        self.job = job
+    }
+
+    public var lock: String { "\(prefix)lock:\(job)" }
+    public var fence: String { "\(prefix)fence:\(job)" }
+    public func occurrence(_ epoch: Int64) -> String { "\(prefix)occ:\(job):\(epoch)" }
+}
+
+/// A scheduled occurrence this run wants to claim, so no other host runs it too.
+public struct OccurrenceClaim: Sendable {
+    public let epoch: Int64
+    public let runID: String
+    public let ttlSeconds: Int64
+
+    public init(epoch: Int64, runID: String, ttlSeconds: Int64) {
+        self.epoch = epoch
+        self.runID = runID
+        self.ttlSeconds = ttlSeconds
+    }
+}
+
+public enum AcquireOutcome: Sendable, Equatable {
+    /// The lease is ours until `validForMs` from the moment the request was sent.
+    case acquired(fence: Int64, validForMs: Int64)
+    case lockHeld(holder: String, ttlMs: Int64)
+    case occurrenceTaken(runID: String)
+}
+
+public enum RenewOutcome: Sendable, Equatable {
+    case renewed
+    /// The key is gone or names another owner: the lease is definitely lost.
+    case lost
+}
+
+/// What `jobctl lock` shows.
+public struct LockState: Sendable {
+    public let holder: String?
+    public let ttlMs: Int64?
+    public let fence: Int64
+}

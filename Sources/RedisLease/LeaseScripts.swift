@@ -1,0 +1,35 @@
+/// The lease's Redis side. Each script runs atomically on one master, so the occurrence
+/// claim, the lock and the fencing counter can never disagree on that master.
+enum LeaseScripts {
+    /// KEYS: lock, fence[, occurrence]   ARGV: owner, ttl_ms[, run_id, occurrence_ttl_s]
+    /// The occurrence is claimed only together with the lock: a host that finds the lock
+    /// busy must leave the occurrence free for a host that waits (`lock_wait`).
+    static let acquire = RedisScript("""
+        if #KEYS == 3 then
+          local claimed = redis.call('GET', KEYS[3])
+          if claimed and claimed ~= ARGV[3] then return {0, 'occurrence', claimed} end
+        end
+        if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+          return {0, 'lock', redis.call('GET', KEYS[1]) or '', redis.call('PTTL', KEYS[1])}
+        end
+        if #KEYS == 3 then redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[4]) end
+        return {1, 'ok', redis.call('INCR', KEYS[2])}
+        """)
+
+    /// KEYS: lock   ARGV: owner, ttl_ms. 1 = extended, 0 = someone else's (or gone).
+    static let renew = RedisScript("""
+        if redis.call('GET', KEYS[1]) == ARGV[1] then
+          return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+        end
+        return 0
+        """)
+
+    /// KEYS: lock[, occurrence]   ARGV: owner[, run_id]. Deletes only what is ours; the
+    /// occurrence is given back only when a quorum acquisition failed half-way.
+    static let release = RedisScript("""
+        local n = 0
+        if redis.call('GET', KEYS[1]) == ARGV[1] then n = redis.call('DEL', KEYS[1]) end
+        if #KEYS == 2 and redis.call('GET', KEYS[2]) == ARGV[2] then redis.call('DEL', KEYS[2]) end
+        return n
+        """)
+}

@@ -1,0 +1,179 @@
+import CHiredis
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One blocking connection to one Redis server, over hiredis.
+///
+/// Every call is bounded by `timeout` (connect and each read/write), so a black-holed server
+/// costs a cron tick a known number of milliseconds, never a hang. After a transport error the
+/// hiredis context is unusable; the next call reconnects, up to `attempts` tries with doubling
+/// backoff.
+public final class RedisConnection {
+    public let endpoint: RedisEndpoint
+    public let timeoutMs: Int
+    private let attempts: Int
+    private var context: UnsafeMutablePointer<redisContext>?
+
+    public init(endpoint: RedisEndpoint, timeoutMs: Int = 1000, attempts: Int = 3) {
+        self.endpoint = endpoint
+        self.timeoutMs = timeoutMs
+        self.attempts = max(1, attempts)
+    }
+
+    deinit { disconnect() }
+
+    public func disconnect() {
+        if let c = context { redisFree(c) }
+        context = nil
+    }
+
+    /// Connects (or reconnects) now; useful to fail fast before doing anything else.
+    public func connect() throws {
+        if context != nil { return }
+        var lastError = RedisError(.unreachable, "cannot reach Redis at \(endpoint)")
+        var backoffMs = 50
+        for attempt in 1...attempts {
+            do {
+                try openOnce()
+                return
+            } catch let e as RedisError {
+                lastError = e
+                if e.kind != .unreachable { throw e }   // wrong password: retrying won't help
+            }
+            if attempt < attempts {
+                usleep(useconds_t(backoffMs * 1000))
+                backoffMs = min(backoffMs * 2, 1000)
+            }
+        }
+        throw lastError
+    }
+
+    private func openOnce() throws {
+        let tv = timeval(tv_sec: timeoutMs / 1000, tv_usec: suseconds_t((timeoutMs % 1000) * 1000))
+        guard let c = redisConnectWithTimeout(endpoint.host, Int32(endpoint.port), tv) else {
+            throw RedisError(.unreachable, "cannot allocate a Redis context")
+        }
+        if c.pointee.err != 0 {
+            let message = Self.errorText(c)
+            redisFree(c)
+            throw RedisError(.unreachable, "cannot connect to Redis at \(endpoint.host):\(endpoint.port): \(message)")
+        }
+        redisSetTimeout(c, tv)
+        context = c
+        do {
+            if let password = endpoint.password {
+                let auth = endpoint.user.map { ["AUTH", $0, password] } ?? ["AUTH", password]
+                if case .error(let e) = try roundTrip(auth) {
+                    throw RedisError(.server, "Redis at \(endpoint) refused authentication: \(e)")
+                }
+            }
+            if endpoint.db != 0, case .error(let e) = try roundTrip(["SELECT", String(endpoint.db)]) {
+                throw RedisError(.server, "Redis at \(endpoint) refused SELECT \(endpoint.db): \(e)")
+            }
+        } catch {
+            disconnect()
+            throw error
+        }
+    }
+
+    /// Runs one command. Server errors come back as `.error`; transport errors throw.
+    @discardableResult
+    public func command(_ args: [String]) throws -> RedisReply {
+        try pipeline([args])[0]
+    }
+
+    /// Sends all commands in one write and reads all replies: one round trip.
+    public func pipeline(_ commands: [[String]]) throws -> [RedisReply] {
+        var failure: RedisError?
+        for attempt in 0..<2 {
+            do {
+                try connect()
+                for args in commands { try append(args) }
+                var replies: [RedisReply] = []
+                replies.reserveCapacity(commands.count)
+                for _ in commands { replies.append(try readReply()) }
+                return replies
+            } catch let e as RedisError where e.kind == .unreachable {
+                // A connection that idled out (server restart, timeout) gets one fresh try.
+                failure = e
+                disconnect()
+                if attempt == 0 { continue }
+            }
+        }
+        throw failure!
+    }
+
+    private func roundTrip(_ args: [String]) throws -> RedisReply {
+        try append(args)
+        return try readReply()
+    }
+
+    private func append(_ args: [String]) throws {
+        guard let c = context else { throw RedisError(.unreachable, "not connected to Redis at \(endpoint)") }
+        let buffers = args.map { Array($0.utf8) }
+        var pointers: [UnsafePointer<CChar>?] = []
+        var lengths: [Int] = []
+        let storage = buffers.map { bytes -> UnsafeMutablePointer<CChar> in
+            let p = UnsafeMutablePointer<CChar>.allocate(capacity: max(1, bytes.count))
+            bytes.withUnsafeBytes { raw in
+                if let base = raw.baseAddress { UnsafeMutableRawPointer(p).copyMemory(from: base, byteCount: bytes.count) }
+            }
+            return p
+        }
+        defer { storage.forEach { $0.deallocate() } }
+        for (p, bytes) in zip(storage, buffers) {
+            pointers.append(UnsafePointer(p))
+            lengths.append(bytes.count)
+        }
+        let status = pointers.withUnsafeMutableBufferPointer { argv in
+            lengths.withUnsafeBufferPointer { lens in
+                redisAppendCommandArgv(c, Int32(args.count), argv.baseAddress, lens.baseAddress)
+            }
+        }
+        if status != REDIS_OK { throw transportError(c) }
+    }
+
+    private func readReply() throws -> RedisReply {
+        guard let c = context else { throw RedisError(.unreachable, "not connected to Redis at \(endpoint)") }
+        var raw: UnsafeMutableRawPointer?
+        if redisGetReply(c, &raw) != REDIS_OK || raw == nil { throw transportError(c) }
+        let reply = raw!.assumingMemoryBound(to: redisReply.self)
+        defer { freeReplyObject(raw) }
+        return Self.decode(reply)
+    }
+
+    private func transportError(_ c: UnsafeMutablePointer<redisContext>) -> RedisError {
+        let message = Self.errorText(c)
+        disconnect()
+        return RedisError(.unreachable, "Redis at \(endpoint.host):\(endpoint.port): \(message.isEmpty ? "connection lost" : message)")
+    }
+
+    private static func errorText(_ c: UnsafeMutablePointer<redisContext>) -> String {
+        withUnsafeBytes(of: c.pointee.errstr) { raw in
+            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+    }
+
+    private static func decode(_ r: UnsafeMutablePointer<redisReply>) -> RedisReply {
+        let reply = r.pointee
+        func text() -> String {
+            guard let s = reply.str else { return "" }
+            return String(decoding: UnsafeRawBufferPointer(start: s, count: Int(reply.len)), as: UTF8.self)
+        }
+        switch reply.type {
+        case REDIS_REPLY_STRING: return .string(text())
+        case REDIS_REPLY_STATUS: return .status(text())
+        case REDIS_REPLY_ERROR: return .error(text())
+        case REDIS_REPLY_INTEGER: return .integer(Int64(reply.integer))
+        case REDIS_REPLY_ARRAY:
+            var items: [RedisReply] = []
+            items.reserveCapacity(Int(reply.elements))
+            for i in 0..<Int(reply.elements) {
+                if let e = reply.element[i] { items.append(decode(e)) } else { items.append(.null) }
+            }
+            return .array(items)
+        default: return .null
+        }
+    }
+}

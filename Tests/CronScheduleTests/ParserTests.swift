@@ -1,0 +1,3 @@
+import XCTest
+@testable import CronSchedule
+final class ParserTests: XCTestCase { func testX() {} }
