@@ -32,11 +32,12 @@ let package = Package(
         ]),
 
         // Tests
+        .target(name: "JobwatchTestSupport", path: "Tests/Support"),
         .testTarget(name: "CronScheduleTests", dependencies: ["CronSchedule"]),
         .testTarget(name: "JobwatchCoreTests", dependencies: ["JobwatchCore"]),
-        .testTarget(name: "RedisLeaseTests", dependencies: ["RedisLease"]),
+        .testTarget(name: "RedisLeaseTests", dependencies: ["RedisLease", "JobwatchTestSupport"]),
         .testTarget(name: "GELFTests", dependencies: ["GELF"]),
-        .testTarget(name: "JobWrapperTests", dependencies: ["JobWrapper", "JobwatchCore"]),
+        .testTarget(name: "JobWrapperTests", dependencies: ["JobwatchTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

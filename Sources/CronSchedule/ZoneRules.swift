@@ -15,7 +15,7 @@ final class ZoneRules: Sendable {
     private let windowEnd: [Int64]
 
     /// The POSIX rule is expanded up to this year; later instants keep the last offset.
-    static let lastTabulatedYear: Int64 = 2200
+    static let lastTabulatedYear: Int64 = 2500
 
     init(identifier: String, tzif: TZif) {
         var transitions: [Int64] = []

@@ -18,6 +18,7 @@ public final class GELFSender: @unchecked Sendable {
     /// UDP only: largest encoded message that fits in 128 chunks, and how to check it.
     private let udpBudget: Int?
     private let compression: GELFCompression
+    private var finished = false
 
     /// - Parameters:
     ///   - url: `udp://host:port`, `tcp://host:port` or `http(s)://host[:port]/path`.
@@ -62,6 +63,13 @@ public final class GELFSender: @unchecked Sendable {
         }
     }
 
+    deinit {
+        if !finished {
+            _ = queue.close(deadline: 0)
+            pthread_detach(thread)
+        }
+    }
+
     /// Output lines dropped so far: pushed out of a full queue, or undeliverable.
     public var droppedCount: Int { queue.droppedCount }
 
@@ -83,8 +91,8 @@ public final class GELFSender: @unchecked Sendable {
     /// are dropped and counted, so the count is exact). Returns within about `timeout`
     /// seconds, however the receiver behaves. Call once, after the last `send`.
     public func finish(finalMessage: (Int) -> GELFMessage, timeout: Double) {
-        let start = monotonicSeconds()
-        let deadline = start + max(0, timeout)
+        finished = true
+        let deadline = monotonicSeconds() + max(0, timeout)
         // Keep part of the time for the final message itself.
         let linesDeadline = deadline - min(0.5, max(0, timeout) / 2)
         _ = queue.waitUntilDrained(deadline: linesDeadline)

@@ -158,13 +158,15 @@ private struct Lane {
             size += items[end].count
             end += 1
         }
-        let batch = items[head..<end]
-        // Copy out before releasing the slots, so the slice owns its payloads.
-        let owned = ArraySlice(Array(batch))
-        for index in head..<end { items[index] = [] }
+        var batch: [[UInt8]] = []
+        batch.reserveCapacity(end - head)
+        for index in head..<end {
+            batch.append([])
+            swap(&batch[batch.count - 1], &items[index])
+        }
         head = end
         compactIfWorthIt()
-        return owned
+        return batch[...]
     }
 
     private mutating func compactIfWorthIt() {

@@ -21,7 +21,9 @@ public struct Timespan: Sendable, Hashable, Comparable, CustomStringConvertible 
         let s = text.trimmingWhitespace()
         guard !s.isEmpty else { return nil }
         if let whole = Int64(s), whole >= 0 {
-            self.milliseconds = whole * 1000
+            let (ms, overflow) = whole.multipliedReportingOverflow(by: 1000)
+            if overflow { return nil }
+            self.milliseconds = ms
             return
         }
         var total: Int64 = 0
@@ -52,7 +54,9 @@ public struct Timespan: Sendable, Hashable, Comparable, CustomStringConvertible 
             }
             let (part, o) = n.multipliedReportingOverflow(by: unit)
             if o { return nil }
-            total += part
+            let (sum, o3) = total.addingReportingOverflow(part)
+            if o3 { return nil }
+            total = sum
             number = nil
         }
         if number != nil { return nil }   // "1h30": a trailing number without its unit is ambiguous

@@ -29,10 +29,7 @@ public final class YAMLFile {
 
     /// The top-level mapping's entries, or a problem if the document is something else.
     func topLevelMapping() -> Mapping? {
-        guard let root else {
-            if problems.isEmpty { problem("file is empty: expected a mapping of keys", at: nil) }
-            return nil
-        }
+        guard let root else { return nil }   // an empty file: every key keeps its default
         return mapping(root, what: "the file")
     }
 

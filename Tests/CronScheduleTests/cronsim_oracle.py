@@ -7,6 +7,8 @@ Writes one JSON object per line:
   {"expr", "tz", "start", "expected": [next 50 epoch seconds]}   cronsim accepted it
   {"expr", "tz", "start", "error": "..."}                         cronsim rejected it
   {"expr", "tz", "start", "timeout": true}                        cronsim did not finish
+  "cronsim_expr" is added when cronsim was asked a Vixie-equivalent expression instead
+  (cronsim reads a one-value range with a step, `5-5/2`, as `5/2`; Vixie cron as `5`).
 
 Cases are biased toward what breaks cron engines: fixed times between 01:00 and 03:59
 (where DST gaps and repeats live), start instants a few hours around a transition, and
@@ -15,6 +17,7 @@ day-of-month/day-of-week combinations that flip the Vixie AND/OR rule.
 import itertools
 import json
 import random
+import re
 import signal
 import sys
 from datetime import datetime, timezone
@@ -123,6 +126,31 @@ def start_instant(r, tz):
     return start + r.randint(0, 365 * 86400)
 
 
+def field_value(text, names):
+    lowered = text.lower()
+    if lowered in names:
+        return names.index(lowered) + (1 if names is MONTHS else 0)
+    return int(text) if text.isdigit() else None
+
+
+def vixie_equivalent(expr):
+    """Rewrites one-value stepped ranges (`5-5/2`) to the value, as Vixie cron reads them."""
+    fields = expr.split()
+    if len(fields) != 5:
+        return expr
+    names = [[], [], [], MONTHS, DAYS]
+    for i, field in enumerate(fields):
+        terms = []
+        for term in field.split(","):
+            m = re.fullmatch(r"([A-Za-z0-9]+)-([A-Za-z0-9]+)/\d+", term)
+            if m and field_value(m[1], names[i]) is not None and \
+                    field_value(m[1], names[i]) == field_value(m[2], names[i]):
+                term = m[1]
+            terms.append(term)
+        fields[i] = ",".join(terms)
+    return " ".join(fields)
+
+
 class Timeout(Exception):
     pass
 
@@ -141,9 +169,12 @@ def main():
         expr = expression(r)
         start = start_instant(r, tz)
         case = {"expr": expr, "tz": tz, "start": start}
+        cronsim_expr = vixie_equivalent(expr)
+        if cronsim_expr != " ".join(expr.split()):
+            case["cronsim_expr"] = cronsim_expr
         signal.alarm(5)
         try:
-            it = CronSim(expr, datetime.fromtimestamp(start, ZoneInfo(tz)))
+            it = CronSim(cronsim_expr, datetime.fromtimestamp(start, ZoneInfo(tz)))
             case["expected"] = [int(dt.timestamp()) for dt in itertools.islice(it, COUNT_PER_CASE)]
         except CronSimError as error:
             case["error"] = str(error) or "rejected"
