@@ -8,11 +8,13 @@ import RedisLease
 /// run it under the lease, and turn what happened into an exit code.
 public struct JobRun {
     let invocation: Invocation
+    let cronlock: CronlockMode?
     let environment: [String: String]
     let diagnostics: Diagnostics
 
-    public init(invocation: Invocation, environment: [String: String]) {
+    public init(invocation: Invocation, cronlock: CronlockMode? = nil, environment: [String: String]) {
         self.invocation = invocation
+        self.cronlock = cronlock
         self.environment = environment
         self.diagnostics = Diagnostics(verbose: invocation.verbose)
     }
@@ -57,6 +59,7 @@ public struct JobRun {
 
         let tail = OutputTail()
         let started = monotonicMs()
+        let startedAtWall = Int64(time(nil))
         let child: ChildProcess
         do {
             child = try ChildProcess(argv: settings.argv, environment: env)
@@ -77,7 +80,7 @@ public struct JobRun {
                                     killAfterMs: job.killAfter.milliseconds, diagnostics: diagnostics)
         let ending = supervisor.run(startedAt: started)
         if var l = supervisor.lease, l.timeline.childExited() == .release {
-            l.client.release(keys: l.keys, owner: l.owner)
+            l.client.release(keys: l.keys, owner: l.owner, holdUntil: cronlock.map { startedAtWall + $0.graceSeconds + 1 })
         }
         for pump in pumps where !pump.waitForEnd(timeoutMs: 2000) {
             diagnostics.warning("a process left behind by the job still holds its output open; not waiting for it")
@@ -94,10 +97,16 @@ public struct JobRun {
 
     private func acquire(_ settings: RunSettings, runID: String) -> Acquisition {
         let job = settings.job
-        let keys = LeaseKeys(prefix: settings.config.keyPrefix, job: job.name)
-        let owner = "\(settings.host):\(getpid()):\(runID)"
+        var keys = LeaseKeys(prefix: settings.config.keyPrefix, job: job.name)
+        var owner = "\(settings.host):\(getpid()):\(runID)"
+        var claim = occurrenceClaim(job, runID: runID)
+        if let cronlock {
+            // cronlock hosts read the value as "held until this Unix time".
+            keys = LeaseKeys(prefix: settings.config.keyPrefix, job: job.name, lockKey: cronlock.lockKey)
+            owner = String(Int64(time(nil)) + cronlock.releaseSeconds + 1)
+            claim = nil
+        }
         let client = LeaseClient(topology: settings.topology)
-        let claim = occurrenceClaim(job, runID: runID)
         if let claim { diagnostics.info("claiming occurrence \(rfc3339(claim.epoch, timeZone: job.timezone))") }
         let ttl = settings.lockTTL.milliseconds
         let waitUntil = monotonicMs() + settings.lockWait.milliseconds

@@ -112,9 +112,15 @@ public final class LeaseClient {
         throw RedisError(.unreachable, errors.joined(separator: "; "))
     }
 
-    public func release(keys: LeaseKeys, owner: String) {
+    /// Gives the lease back; with `holdUntil` (Unix seconds) the key instead stays until then,
+    /// as cronlock's grace period keeps other hosts from re-running a short job.
+    public func release(keys: LeaseKeys, owner: String, holdUntil: Int64? = nil) {
         for m in masters {
-            _ = try? m.evaluate(LeaseScripts.release, keys: [keys.lock], args: [owner])
+            if let holdUntil {
+                _ = try? m.evaluate(LeaseScripts.releaseHolding, keys: [keys.lock], args: [owner, String(holdUntil)])
+            } else {
+                _ = try? m.evaluate(LeaseScripts.release, keys: [keys.lock], args: [owner])
+            }
         }
     }
 

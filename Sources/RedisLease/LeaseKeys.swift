@@ -2,13 +2,21 @@
 public struct LeaseKeys: Sendable {
     public let prefix: String
     public let job: String
+    public let lock: String
 
     public init(prefix: String, job: String) {
         self.prefix = prefix
         self.job = job
+        self.lock = "\(prefix)lock:\(job)"
     }
 
-    public var lock: String { "\(prefix)lock:\(job)" }
+    /// cronlock's key layout (`<CRONLOCK_PREFIX><key>`), for hosts migrating from it.
+    public init(prefix: String, job: String, lockKey: String) {
+        self.prefix = prefix
+        self.job = job
+        self.lock = lockKey
+    }
+
     public var fence: String { "\(prefix)fence:\(job)" }
     public func occurrence(_ epoch: Int64) -> String { "\(prefix)occ:\(job):\(epoch)" }
 }

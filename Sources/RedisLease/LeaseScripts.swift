@@ -10,7 +10,14 @@ enum LeaseScripts {
           if claimed and claimed ~= ARGV[3] then return {0, 'occurrence', claimed} end
         end
         if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-          return {0, 'lock', redis.call('GET', KEYS[1]) or '', redis.call('PTTL', KEYS[1])}
+          local holder = redis.call('GET', KEYS[1])
+          local ttl = redis.call('PTTL', KEYS[1])
+          local expiry = tonumber(holder)
+          -- A key without TTL whose value is a past Unix time was left by a crashed cronlock.
+          if not (ttl == -1 and expiry and expiry < tonumber(redis.call('TIME')[1])) then
+            return {0, 'lock', holder or '', ttl}
+          end
+          redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
         end
         if #KEYS == 3 then redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[4]) end
         return {1, 'ok', redis.call('INCR', KEYS[2])}
@@ -31,5 +38,14 @@ enum LeaseScripts {
         if redis.call('GET', KEYS[1]) == ARGV[1] then n = redis.call('DEL', KEYS[1]) end
         if #KEYS == 2 and redis.call('GET', KEYS[2]) == ARGV[2] then redis.call('DEL', KEYS[2]) end
         return n
+        """)
+
+    /// KEYS: lock   ARGV: owner, hold_until (Unix seconds). cronlock's grace: the lock stays
+    /// until hold_until, holding that time as its value as cronlock expects; deleted if past.
+    static let releaseHolding = RedisScript("""
+        if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+        if tonumber(ARGV[2]) <= tonumber(redis.call('TIME')[1]) then return redis.call('DEL', KEYS[1]) end
+        redis.call('SET', KEYS[1], ARGV[2])
+        return redis.call('EXPIREAT', KEYS[1], ARGV[2])
         """)
 }

@@ -16,23 +16,23 @@ struct WallClockModel {
         self.calendar = calendar
     }
 
-    /// Occurrences in `(start, end]`; refuses spans over two months to stay fast.
-    func occurrences(after start: Int64, through end: Int64) -> [Int64]? {
-        guard end - start <= 62 * 86_400 else { return nil }
-        var result: [Int64] = []
-        var t = (start / 60 + 1) * 60
-        while t <= end {
-            let parts = calendar.dateComponents([.minute, .hour, .day, .month, .weekday],
-                                                from: Date(timeIntervalSince1970: TimeInterval(t)))
-            let dom = fields.daysOfMonth.contains(parts.day!)
-            let dow = fields.daysOfWeek.contains(parts.weekday! - 1)
-            if fields.minutes.contains(parts.minute!), fields.hours.contains(parts.hour!),
-               fields.months.contains(parts.month!),
-               fields.daysMustMatchBoth ? dom && dow : dom || dow {
-                result.append(t)
-            }
-            t += 60
-        }
-        return result
+    /// Whether `ours` is right and `theirs` wrong as the first occurrence after `previous`.
+    /// When ours is earlier it is enough that ours matches; when cronsim's is earlier, every
+    /// minute up to ours is scanned (if the span is short enough to afford it).
+    func confirms(_ ours: Int64, over theirs: Int64, after previous: Int64) -> Bool {
+        guard ours > previous, matches(ours) else { return false }
+        if ours < theirs { return true }
+        guard ours - previous <= 62 * 86_400 else { return false }
+        return stride(from: (previous / 60 + 1) * 60, to: ours, by: 60).allSatisfy { !matches($0) }
+    }
+
+    func matches(_ t: Int64) -> Bool {
+        guard t % 60 == 0 else { return false }
+        let parts = calendar.dateComponents([.minute, .hour, .day, .month, .weekday],
+                                            from: Date(timeIntervalSince1970: TimeInterval(t)))
+        let dom = fields.daysOfMonth.contains(parts.day!)
+        let dow = fields.daysOfWeek.contains(parts.weekday! - 1)
+        return fields.minutes.contains(parts.minute!) && fields.hours.contains(parts.hour!)
+            && fields.months.contains(parts.month!) && (fields.daysMustMatchBoth ? dom && dow : dom || dow)
     }
 }

@@ -65,10 +65,10 @@ final class TCPReceiver: @unchecked Sendable {
     private var connections: [Int32] = []
     private var running = true
 
-    init(reading: Bool) {
+    init(reading: Bool, port: Int = 0) {
         self.reading = reading
         listener = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        port = bindLoopback(listener)
+        self.port = bindLoopback(listener, port: port)
         listen(listener, 16)
         Thread { [unowned self] in self.run() }.start()
     }
@@ -125,12 +125,13 @@ final class TCPReceiver: @unchecked Sendable {
 }
 
 /// Binds to 127.0.0.1 on a free port and returns the port.
-func bindLoopback(_ socket: Int32) -> Int {
+func bindLoopback(_ socket: Int32, port: Int = 0) -> Int {
     var reuse: Int32 = 1
     setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &reuse, 4)
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = UInt16(port).bigEndian
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     withUnsafeMutablePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {

@@ -128,10 +128,18 @@ final class JobDefinitionErrorTests: XCTestCase {
         assertOnly("schedule: \"@daily\"\nkill_on_timeout: true\n", "2:1: kill_on_timeout: needs max_runtime to know when to kill")
     }
 
-    func testEmptyOrNonMappingFile() {
-        assertOnly("", "1:1: file is empty: expected a mapping of keys")
-        assertOnly("# only a comment\n", "1:1: file is empty: expected a mapping of keys")
+    func testNonMappingFile() {
         assertOnly("- a\n- b\n", "1:1: the file must be a mapping of keys")
+        assertOnly("just a string\n", "1:1: the file must be a mapping of keys")
+    }
+
+    func testEmptyFileKeepsEveryDefault() throws {
+        for text in ["", "# only a comment\n"] {
+            let job = try JobDefinition.parse(text: text, path: path, defaultTimezone: "UTC")
+            XCTAssertEqual(job.name, "nightly")
+            XCTAssertNil(job.schedule)
+            XCTAssertEqual(job.lock, .exclusive)
+        }
     }
 
     func testEveryProblemInAFileIsReported() {

@@ -1,0 +1,86 @@
+import Foundation
+import XCTest
+@testable import GELF
+
+final class TCPTransportTests: XCTestCase {
+    private func line(_ number: Int, padding: Int = 0) -> GELFMessage {
+        GELFMessage(host: "web-01", shortMessage: "line \(number)" + String(repeating: ".", count: padding),
+                    timestamp: 1_732_371_234.5, level: 6,
+                    fields: [GELFField("_job", "nightly-report"), GELFField("_line", number)])
+    }
+
+    private func finishMessage(_ dropped: Int) -> GELFMessage {
+        GELFMessage(host: "web-01", shortMessage: "finish", timestamp: 1, level: 6,
+                    fields: [GELFField("_event", "finish"), GELFField("_dropped_lines", dropped)])
+    }
+
+    func testFramesArriveNulTerminatedUncompressedAndInOrder() throws {
+        let receiver = TCPReceiver(reading: true)
+        defer { receiver.stop() }
+        let sender = try GELFSender(url: receiver.url, compression: .gzip)
+        for number in 1...20_000 { sender.send(line(number)) }
+        sender.finish(finalMessage: finishMessage, timeout: 10)
+        let frames = receiver.waitForFrames(20_001)
+        XCTAssertEqual(frames.count, 20_001)
+        let messages = try frames.map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0)) as? [String: Any]) }
+        XCTAssertEqual(messages.dropLast().compactMap { $0["_line"] as? Int }, Array(1...20_000))
+        XCTAssertEqual(messages.last?["_dropped_lines"] as? Int, 0)
+        XCTAssertEqual(sender.droppedCount, 0)
+        if (try? PythonDecoder.python()) != nil {
+            XCTAssertEqual(validMessages(try PythonDecoder.decodeTCP(receiver.bytes)).count, 20_001)
+        }
+    }
+
+    func testRefusedConnectionNeverBlocksTheJobAndCountsEveryLine() throws {
+        let sender = try GELFSender(url: "tcp://127.0.0.1:\(refusedPort())", queueCapacity: 1 << 20)
+        let start = Date()
+        for number in 1...200_000 { sender.send(line(number)) }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5, "send() must not wait for the network")
+        let finishStart = Date()
+        var reported = -1
+        sender.finish(finalMessage: { reported = $0; return self.finishMessage($0) }, timeout: 1)
+        XCTAssertLessThan(Date().timeIntervalSince(finishStart), 1.5)
+        XCTAssertEqual(reported, 200_000, "every line was dropped, and counted")
+        XCTAssertEqual(sender.droppedCount, 200_000)
+    }
+
+    func testPeerThatAcceptsButNeverReadsCannotBlockOrGrowMemory() throws {
+        let receiver = TCPReceiver(reading: false)
+        defer { receiver.stop() }
+        let sender = try GELFSender(url: receiver.url, compression: .none)
+        let before = residentBytes()
+        let start = Date()
+        // About 600 MB of output: far more than the kernel's socket buffers absorb.
+        for number in 1...600_000 { sender.send(line(number, padding: 1000)) }
+        let sending = Date().timeIntervalSince(start)
+        let growth = residentBytes() - before
+        XCTAssertLessThan(sending, 20, "send() must not wait for the network")
+        XCTAssertLessThan(growth, 64 << 20, "queue memory is bounded")
+        XCTAssertGreaterThan(sender.droppedCount, 0)
+        XCTAssertEqual(receiver.connectionCount, 1)
+        let finishStart = Date()
+        sender.finish(finalMessage: finishMessage, timeout: 1)
+        XCTAssertLessThan(Date().timeIntervalSince(finishStart), 1.5)
+    }
+
+    func testReconnectsAfterTheReceiverRestarts() throws {
+        let first = TCPReceiver(reading: true)
+        let sender = try GELFSender(url: first.url)
+        sender.send(line(1))
+        XCTAssertEqual(first.waitForFrames(1).count, 1)
+        let port = first.port
+        first.stop()
+        // A receiver on the same port again; the sender must find it without help.
+        let second = TCPReceiver(reading: true, port: port)
+        defer { second.stop() }
+        let deadline = Date().addingTimeInterval(10)
+        var number = 2
+        while second.frames.isEmpty && Date() < deadline {
+            sender.send(line(number))
+            number += 1
+            usleep(50_000)
+        }
+        XCTAssertFalse(second.frames.isEmpty, "reconnected")
+        sender.finish(finalMessage: finishMessage, timeout: 2)
+    }
+}
