@@ -98,12 +98,16 @@ public struct JobDefinition: Sendable {
             }
         }
         timezone = m.string("timezone") ?? timezone
-        if TimeZone(identifier: timezone) == nil {
+        let zoneKnown = TimeZone(identifier: timezone) != nil
+        if !zoneKnown {
             m.file.problem("timezone: unknown IANA time zone \"\(timezone)\"", at: m.node("timezone"))
         }
         if let expr = m.string("schedule") {
-            do { schedule = try Schedule(expr, timeZone: timezone) }
-            catch { m.file.problem("schedule: \(error)", at: m.node("schedule")) }
+            // With a bad zone, still check the expression (in UTC) but report the zone only once.
+            do {
+                let checked = try Schedule(expr, timeZone: zoneKnown ? timezone : "UTC")
+                if zoneKnown { schedule = checked }
+            } catch { m.file.problem("schedule: \(error)", at: m.node("schedule")) }
         }
         grace = m.timespan("grace") ?? grace
         maxRuntime = m.timespan("max_runtime", atLeast: Timespan(seconds: 1)) ?? maxRuntime

@@ -59,6 +59,8 @@ public struct MonitorConfig: Sendable {
                 }
                 tokens.append(Token(name: name, secret: Secret(secret), scopes: scopes))
             }
+        } else if let n = m.node("tokens"), !m.isNull(n) {
+            file.problem("monitor.tokens: expected a list of { name, secret, scopes }", at: n)
         }
         if let n = m.node("channels"), let cm = file.mapping(n, what: "monitor.channels") {
             for (key, value) in cm.entries {

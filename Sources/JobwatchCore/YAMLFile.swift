@@ -49,6 +49,10 @@ public final class YAMLFile {
             let detail = [context.map { "\($0.text)" }, problem].compactMap { $0 }.filter { !$0.isEmpty }
             return ConfigError(path: path, line: mark.line, column: mark.column,
                                message: "YAML syntax error: " + detail.joined(separator: " "))
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            // Yams' own text embeds the whole file; one line per problem is what editors parse.
+            return ConfigError(path: path, line: context.mark.line, column: context.mark.column,
+                               message: "duplicate key " + duplicates.map { "\"\($0)\"" }.joined(separator: ", "))
         case .reader(let problem, _, _, _):
             return ConfigError(path: path, line: 1, column: 1, message: "YAML read error: \(problem)")
         default:

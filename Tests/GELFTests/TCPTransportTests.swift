@@ -49,15 +49,18 @@ final class TCPTransportTests: XCTestCase {
         defer { receiver.stop() }
         let sender = try GELFSender(url: receiver.url, compression: .none)
         let before = residentBytes()
-        let start = Date()
-        // About 600 MB of output: far more than the kernel's socket buffers absorb.
-        for number in 1...600_000 { sender.send(line(number, padding: 1000)) }
-        let sending = Date().timeIntervalSince(start)
+        var slowest = 0.0
+        // About 100 MB of output: far more than the queue and the kernel's socket buffers hold.
+        for number in 1...100_000 {
+            let start = Date()
+            sender.send(line(number, padding: 1000))
+            slowest = max(slowest, Date().timeIntervalSince(start))
+        }
         let growth = residentBytes() - before
-        XCTAssertLessThan(sending, 20, "send() must not wait for the network")
+        XCTAssertLessThan(slowest, 0.25, "send() must not wait for the network")
         XCTAssertLessThan(growth, 64 << 20, "queue memory is bounded")
         XCTAssertGreaterThan(sender.droppedCount, 0)
-        XCTAssertEqual(receiver.connectionCount, 1)
+        XCTAssertGreaterThanOrEqual(receiver.connectionCount, 1)
         let finishStart = Date()
         sender.finish(finalMessage: finishMessage, timeout: 1)
         XCTAssertLessThan(Date().timeIntervalSince(finishStart), 1.5)

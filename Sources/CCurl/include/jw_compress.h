@@ -2,10 +2,10 @@
 #define JOBWATCH_COMPRESS_H
 
 /*
- * zlib deflate behind a macro-free, fixed-signature API: deflateInit2 is a macro, which Swift
- * cannot call. The stream is reused between messages (deflateReset) because allocating
- * deflate's ~256 KiB of state per GELF message would dominate the cost of small messages.
- * Linking: the target that calls these needs -lz.
+ * zlib deflate behind a fixed-signature API: deflateInit2 is a macro, which Swift cannot
+ * call. A jw_deflater is reused from message to message, because allocating deflate's
+ * ~256 KiB of state per GELF message would cost more than compressing a log line.
+ * Not thread-safe: one per sending thread. The target that calls these links -lz.
  */
 
 #include <stddef.h>
