@@ -22,7 +22,7 @@ let package = Package(
         .target(name: "JobwatchCore", dependencies: ["CronSchedule", "RedisLease", "Yams"]),
         .target(name: "RedisLease", dependencies: ["CHiredis"]),
         .target(name: "GELF", dependencies: ["CCurl"], linkerSettings: [.linkedLibrary("z")]),
-        .target(name: "JobWrapper", dependencies: ["JobwatchCore", "RedisLease", "CProcess"]),
+        .target(name: "JobWrapper", dependencies: ["JobwatchCore", "RedisLease", "CProcess", "GELF"]),
 
         // Executables
         .executableTarget(name: "jobrun", dependencies: ["JobWrapper"]),
@@ -31,12 +31,15 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Benchmarks (run by scripts in benchmarks/)
+        .executableTarget(name: "CronBench", dependencies: ["CronSchedule"], path: "benchmarks/cron/Sources/CronBench"),
+
         // Tests
         .target(name: "JobwatchTestSupport", path: "Tests/Support"),
-        .testTarget(name: "CronScheduleTests", dependencies: ["CronSchedule"]),
+        .testTarget(name: "CronScheduleTests", dependencies: ["CronSchedule"], exclude: ["cronsim_oracle.py"]),
         .testTarget(name: "JobwatchCoreTests", dependencies: ["JobwatchCore"]),
         .testTarget(name: "RedisLeaseTests", dependencies: ["RedisLease", "JobwatchTestSupport"]),
-        .testTarget(name: "GELFTests", dependencies: ["GELF"]),
+        .testTarget(name: "GELFTests", dependencies: ["GELF"], exclude: ["gelf_decode.py", "gelf_http_receiver.py"]),
         .testTarget(name: "JobWrapperTests", dependencies: ["JobwatchTestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,7 +1,8 @@
 import CCurl
 
 /// Payload compression for UDP and HTTP. Graylog recognises the format by its first bytes
-/// (gzip `1f 8b`, zlib `78 ..`, JSON `{`), so no flag travels with the message.
+/// (gzip `1f 8b`, zlib `78 ..`, JSON `{`), so no flag travels with the message. Over UDP,
+/// messages under 512 bytes stay uncompressed (see `UDPTransport.compressionThreshold`).
 public enum GELFCompression: String, Sendable, CaseIterable {
     case gzip
     case zlib

@@ -6,26 +6,13 @@
 public enum GELFEncoder {
     /// Appends the JSON object for `message` to `out`.
     public static func encode(_ message: GELFMessage, into out: inout [UInt8]) {
-        out.reserveCapacity(out.count + message.shortMessage.count + 192 + 48 * message.fields.count)
-        append(#"{"version":"1.1","host":"#, to: &out)
-        appendString(message.host, to: &out)
-        append(#","short_message":"#, to: &out)
-        message.shortMessage.withUnsafeBufferPointer { appendJSONString($0, to: &out) }
-        append(#","timestamp":"#, to: &out)
-        appendTimestamp(message.timestamp, to: &out)
-        append(#","level":"#, to: &out)
-        appendInt(message.level, to: &out)
-        for field in message.fields {
-            out.append(UInt8(ascii: ","))
-            appendString(field.name, to: &out)
-            out.append(UInt8(ascii: ":"))
-            switch field.value {
-            case .string(let text): appendString(text, to: &out)
-            case .int(let number): appendInt(number, to: &out)
-            case .double(let number): appendDouble(number, to: &out)
-            }
+        // Writing through a raw pointer into a worst-case-sized scratch buffer, then copying
+        // once, is several times faster than growing an Array byte by byte.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: worstCaseSize(message)) { scratch in
+            var writer = ByteWriter(scratch.baseAddress!)
+            write(message, to: &writer)
+            out.append(contentsOf: UnsafeBufferPointer(start: scratch.baseAddress, count: writer.count))
         }
-        out.append(UInt8(ascii: "}"))
     }
 
     public static func encode(_ message: GELFMessage) -> [UInt8] {
@@ -34,57 +21,86 @@ public enum GELFEncoder {
         return out
     }
 
-    private static func append(_ literal: StaticString, to out: inout [UInt8]) {
-        literal.withUTF8Buffer { out.append(contentsOf: $0) }
+    /// Escaping turns one byte into at most six (`\u001f`); a number takes at most 32.
+    private static func worstCaseSize(_ message: GELFMessage) -> Int {
+        var size = 96 + 6 * (message.host.utf8.count + message.shortMessage.count)
+        for field in message.fields {
+            size += 8 + 6 * field.name.utf8.count
+            if case .string(let text) = field.value { size += 6 * text.utf8.count } else { size += 32 }
+        }
+        return size
     }
 
-    private static func appendString(_ text: String, to out: inout [UInt8]) {
+    private static func write(_ message: GELFMessage, to out: inout ByteWriter) {
+        out.write(#"{"version":"1.1","host":"#)
+        writeString(message.host, to: &out)
+        out.write(#","short_message":"#)
+        message.shortMessage.withUnsafeBufferPointer { writeJSONString($0, to: &out) }
+        out.write(#","timestamp":"#)
+        writeTimestamp(message.timestamp, to: &out)
+        out.write(#","level":"#)
+        writeInt(message.level, to: &out)
+        for field in message.fields {
+            out.write(UInt8(ascii: ","))
+            writeString(field.name, to: &out)
+            out.write(UInt8(ascii: ":"))
+            switch field.value {
+            case .string(let text): writeString(text, to: &out)
+            case .int(let number): writeInt(number, to: &out)
+            case .double(let number): writeDouble(number, to: &out)
+            }
+        }
+        out.write(UInt8(ascii: "}"))
+    }
+
+    private static func writeString(_ text: String, to out: inout ByteWriter) {
         var text = text
-        text.withUTF8 { appendJSONString($0, to: &out) }
+        text.withUTF8 { writeJSONString($0, to: &out) }
     }
 
-    static func appendInt(_ value: Int, to out: inout [UInt8]) {
-        if value < 0 { out.append(UInt8(ascii: "-")) }
+    private static func writeInt(_ value: Int, to out: inout ByteWriter) {
+        if value < 0 { out.write(UInt8(ascii: "-")) }
         var magnitude = value.magnitude
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for UInt64.max's 20 digits
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            var index = buffer.count
-            repeat {
-                index -= 1
-                buffer[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                magnitude /= 10
-            } while magnitude > 0
-            out.append(contentsOf: buffer[index...])
+        var digits = 1
+        var scale: UInt = 1
+        while magnitude / scale >= 10 {
+            scale *= 10
+            digits += 1
+        }
+        for _ in 0..<digits {
+            out.write(UInt8(ascii: "0") + UInt8(magnitude / scale))
+            magnitude %= scale
+            scale /= 10
         }
     }
 
     /// Milliseconds: Graylog keeps no more, and a fixed format avoids Double-to-text costs.
-    private static func appendTimestamp(_ seconds: Double, to out: inout [UInt8]) {
+    private static func writeTimestamp(_ seconds: Double, to out: inout ByteWriter) {
         let millis = seconds.isFinite ? Int((max(seconds, 0) * 1000).rounded()) : 0
-        appendInt(millis / 1000, to: &out)
+        writeInt(millis / 1000, to: &out)
         let fraction = millis % 1000
-        out.append(UInt8(ascii: "."))
-        out.append(UInt8(ascii: "0") + UInt8(fraction / 100))
-        out.append(UInt8(ascii: "0") + UInt8(fraction / 10 % 10))
-        out.append(UInt8(ascii: "0") + UInt8(fraction % 10))
+        out.write(UInt8(ascii: "."))
+        out.write(UInt8(ascii: "0") + UInt8(fraction / 100))
+        out.write(UInt8(ascii: "0") + UInt8(fraction / 10 % 10))
+        out.write(UInt8(ascii: "0") + UInt8(fraction % 10))
     }
 
     /// JSON has no NaN or infinity; sending them as text keeps the message valid.
-    private static func appendDouble(_ value: Double, to out: inout [UInt8]) {
+    private static func writeDouble(_ value: Double, to out: inout ByteWriter) {
         if value.isFinite {
-            out.append(contentsOf: value.description.utf8)
+            var text = value.description
+            text.withUTF8 { out.write($0) }
         } else {
-            appendString(value.description, to: &out)
+            writeString(value.description, to: &out)
         }
     }
 
-    private static let hex: StaticString = "0123456789abcdef"
-    private static let replacement: StaticString = "\u{FFFD}"
+    private static let hexDigits: StaticString = "0123456789abcdef"
 
     /// Writes `bytes` as a quoted JSON string. Each maximal ill-formed UTF-8 subsequence becomes
     /// one U+FFFD (the Unicode-recommended practice, which Python and Swift follow too).
-    static func appendJSONString(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
+    private static func writeJSONString(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout ByteWriter) {
+        out.write(UInt8(ascii: "\""))
         var index = 0
         var runStart = 0
         let count = bytes.count
@@ -101,32 +117,32 @@ public enum GELFEncoder {
                     continue
                 }
             }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+            out.write(UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
             if byte >= 0x80 {
-                replacement.withUTF8Buffer { out.append(contentsOf: $0) }
+                out.write("\u{FFFD}")
                 index += illFormedLength(bytes, at: index)
             } else {
-                appendEscape(byte, to: &out)
+                writeEscape(byte, to: &out)
                 index += 1
             }
             runStart = index
         }
-        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<count]))
-        out.append(UInt8(ascii: "\""))
+        out.write(UnsafeBufferPointer(rebasing: bytes[runStart..<count]))
+        out.write(UInt8(ascii: "\""))
     }
 
-    private static func appendEscape(_ byte: UInt8, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\\"))
+    private static func writeEscape(_ byte: UInt8, to out: inout ByteWriter) {
+        out.write(UInt8(ascii: "\\"))
         switch byte {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(byte)
-        case 0x0A: out.append(UInt8(ascii: "n"))
-        case 0x0D: out.append(UInt8(ascii: "r"))
-        case 0x09: out.append(UInt8(ascii: "t"))
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.write(byte)
+        case 0x0A: out.write(UInt8(ascii: "n"))
+        case 0x0D: out.write(UInt8(ascii: "r"))
+        case 0x09: out.write(UInt8(ascii: "t"))
         default:
-            out.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
-            hex.withUTF8Buffer { digits in
-                out.append(digits[Int(byte >> 4)])
-                out.append(digits[Int(byte & 0x0F)])
+            out.write("u00")
+            hexDigits.withUTF8Buffer { digits in
+                out.write(digits[Int(byte >> 4)])
+                out.write(digits[Int(byte & 0x0F)])
             }
         }
     }
@@ -170,5 +186,28 @@ public enum GELFEncoder {
             length += 1
         }
         return (length, true)
+    }
+}
+
+/// Unchecked writes into a buffer sized by `GELFEncoder.worstCaseSize`.
+private struct ByteWriter {
+    let base: UnsafeMutablePointer<UInt8>
+    var count = 0
+
+    init(_ base: UnsafeMutablePointer<UInt8>) { self.base = base }
+
+    mutating func write(_ byte: UInt8) {
+        base[count] = byte
+        count += 1
+    }
+
+    mutating func write(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let source = bytes.baseAddress else { return }
+        (base + count).update(from: source, count: bytes.count)
+        count += bytes.count
+    }
+
+    mutating func write(_ literal: StaticString) {
+        literal.withUTF8Buffer { write($0) }
     }
 }

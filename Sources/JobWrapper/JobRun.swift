@@ -1,6 +1,7 @@
 import CProcess
 import CronSchedule
 import Foundation
+import GELF
 import JobwatchCore
 import RedisLease
 
@@ -38,11 +39,13 @@ public struct JobRun {
         let runID = RunID.make()
         var fence: Int64 = 0
         var lease: HeldLease?
+        var claimedOccurrence: Int64?
         if settings.locking {
             switch acquire(settings, runID: runID) {
-            case .held(let l, let f):
+            case .held(let l, let f, let occurrence):
                 lease = l
                 fence = f
+                claimedOccurrence = occurrence
             case .runWithoutLock:
                 break
             case .exit(let code):
@@ -69,7 +72,10 @@ public struct JobRun {
             return 127
         }
         diagnostics.info("running \(job.name) as run \(runID) (pid \(child.pid), fence \(fence))")
-        let sinks: [OutputLineSink] = []
+        let gelf = startGELF(settings, runID: runID, pid: child.pid, fence: fence)
+        gelf?.started(job: job.name, command: settings.argv.joined(separator: " "),
+                      scheduledFor: claimedOccurrence.map { rfc3339($0, timeZone: job.timezone) })
+        let sinks: [OutputLineSink] = gelf.map { [$0] } ?? []
         let pumps = [
             OutputPump(source: child.stdoutPipe, destination: invocation.quiet ? nil : 1, stream: .stdout, sinks: sinks, tail: tail),
             OutputPump(source: child.stderrPipe, destination: invocation.quiet ? nil : 2, stream: .stderr, sinks: sinks, tail: tail),
@@ -85,12 +91,26 @@ public struct JobRun {
         for pump in pumps where !pump.waitForEnd(timeoutMs: 2000) {
             diagnostics.warning("a process left behind by the job still holds its output open; not waiting for it")
         }
+        gelf?.finished(job: job.name, ending: ending)
         diagnostics.info("\(job.name) ended: \(ending.outcome), exit \(ending.exitCode), \(ending.durationMs) ms")
         return ending.exitCode
     }
 
+    /// A broken GELF setting costs the logs, never the run: warn and carry on without it.
+    private func startGELF(_ settings: RunSettings, runID: String, pid: Int32, fence: Int64) -> GELFOutput? {
+        guard let url = settings.config.gelf else { return nil }
+        do {
+            let sender = try GELFSender(url: url, compression: GELFCompression(rawValue: settings.config.gelfCompression) ?? .gzip,
+                                        chunkSize: settings.config.gelfChunkSize)
+            return GELFOutput(sender: sender, host: settings.host, job: settings.job.name, runID: runID, pid: pid, fence: fence)
+        } catch {
+            diagnostics.warning("not sending output to Graylog: \(error)")
+            return nil
+        }
+    }
+
     private enum Acquisition {
-        case held(HeldLease, fence: Int64)
+        case held(HeldLease, fence: Int64, occurrence: Int64?)
         case runWithoutLock
         case exit(Int32)
     }
@@ -117,7 +137,8 @@ public struct JobRun {
                 switch try client.acquire(keys: keys, owner: owner, ttlMs: ttl, claim: claim) {
                 case .acquired(let fence, let validFor):
                     let timeline = LeaseTimeline(ttlMs: ttl, acquiredAt: sentAt, validForMs: validFor)
-                    return .held(HeldLease(client: client, keys: keys, owner: owner, timeline: timeline, policy: job.onLockLost), fence: fence)
+                    return .held(HeldLease(client: client, keys: keys, owner: owner, timeline: timeline, policy: job.onLockLost),
+                                 fence: fence, occurrence: claim?.epoch)
                 case .occurrenceTaken(let other):
                     diagnostics.info("occurrence already claimed by run \(other): not running")
                     return .exit(ExitCode.notRun)

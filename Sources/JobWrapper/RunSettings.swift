@@ -15,6 +15,14 @@ struct RunSettings {
     let timeout: Timespan?
     let topology: RedisTopology
 
+    /// gethostname(2) directly: Foundation's hostName may resolve the name through DNS, which
+    /// a wrapper that runs on every cron tick must not wait for.
+    static func systemHostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "localhost" }
+        return String(cString: buffer)
+    }
+
     struct Problem: Error, CustomStringConvertible {
         let description: String
     }
@@ -44,7 +52,7 @@ struct RunSettings {
         } else {
             throw Problem(description: "no command for \(inv.job): give one after -- or set command: in \(path)")
         }
-        host = inv.host ?? env["JOBWATCH_HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? ProcessInfo.processInfo.hostName
+        host = inv.host ?? env["JOBWATCH_HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.systemHostName()
         locking = !inv.noLock && job.lock == .exclusive
         lockTTL = inv.lockTTL ?? job.lockTTL
         lockWait = inv.lockWait ?? job.lockWait

@@ -51,6 +51,15 @@ public struct JobDefinition: Sendable {
     public var owner: String?
     /// Where the file was read from, for messages; nil for a job known only from flags.
     public var sourcePath: String?
+    /// Line and column of each key's value, so later cross-checks (unknown alert channel)
+    /// can point at the right place.
+    public var valueLocations: [String: (line: Int, column: Int)] = [:]
+
+    /// `path:line:column` of a key's value for messages, or of the file when the key is absent.
+    public func problem(at key: String, _ message: String) -> ConfigError {
+        let at = valueLocations[key] ?? (1, 1)
+        return ConfigError(path: sourcePath ?? name, line: at.line, column: at.column, message: message)
+    }
 
     public init(name: String, timezone: String) {
         self.name = name
@@ -87,6 +96,9 @@ public struct JobDefinition: Sendable {
 
     private mutating func read(_ m: YAMLFile.Mapping) {
         m.rejectUnknownKeys(allowed: Self.keys, context: "job")
+        for (key, value) in m.entries {
+            if let k = key.string, let mark = value.mark { valueLocations[k] = (mark.line, mark.column) }
+        }
         description = m.string("description")
         if let n = m.node("command"), !m.isNull(n) {
             switch n {

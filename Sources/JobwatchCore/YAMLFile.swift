@@ -12,7 +12,10 @@ public final class YAMLFile {
     init(path: String, text: String) {
         self.path = path
         do {
-            root = try Yams.compose(yaml: text)
+            // The basic resolver leaves every scalar a string: Yams' default one compiles a dozen
+            // ICU regular expressions first, which doubled jobrun's start-up. Typed keys are
+            // converted by the accessors below.
+            root = text.allSatisfy(\.isWhitespace) ? nil : try Yams.compose(yaml: text, .basic)
         } catch let error as YamlError {
             root = nil
             problems.append(Self.locate(error, path: path))
@@ -104,14 +107,20 @@ public final class YAMLFile {
 
         func bool(_ key: String) -> Bool? {
             guard let n = node(key), !isNull(n) else { return nil }
-            if let b = n.bool { return b }
+            if case .scalar(let s) = n {
+                switch s.string.lowercased() {
+                case "true", "yes", "on": return true
+                case "false", "no", "off": return false
+                default: break
+                }
+            }
             file.problem("\(key): expected true or false, got \"\(n.string ?? "?")\"", at: n)
             return nil
         }
 
         func int(_ key: String, range: ClosedRange<Int>) -> Int? {
             guard let n = node(key), !isNull(n) else { return nil }
-            guard let v = n.int else {
+            guard case .scalar(let s) = n, let v = Int(s.string.replacingOccurrences(of: "_", with: "")) else {
                 file.problem("\(key): expected a whole number, got \"\(n.string ?? "?")\"", at: n)
                 return nil
             }

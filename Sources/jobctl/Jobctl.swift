@@ -7,7 +7,7 @@ struct Jobctl: ParsableCommand {
         commandName: "jobctl",
         abstract: "Operate Jobwatch: locks, schedules and job definitions.",
         version: JobwatchVersion.current,
-        subcommands: [Lock.self, Unlock.self]
+        subcommands: [Next.self, Check.self, Crontab.self, Systemd.self, Lock.self, Unlock.self]
     )
 }
 

@@ -14,8 +14,9 @@ final class UDPTransportTests: XCTestCase {
         receiver.stop()
     }
 
-    private func line(_ number: Int, stream: String = "stdout") -> GELFMessage {
-        GELFMessage(host: "web-01", shortMessage: "line \(number) of the job's output", timestamp: 1_732_371_234.5,
+    private func line(_ number: Int, stream: String = "stdout", padding: Int = 0) -> GELFMessage {
+        GELFMessage(host: "web-01", shortMessage: "line \(number) of the job's output" + String(repeating: "=", count: padding),
+                    timestamp: 1_732_371_234.5,
                     level: stream == "stdout" ? 6 : 3,
                     fields: [GELFField("_job", "nightly-report"), GELFField("_stream", stream), GELFField("_line", number)])
     }
@@ -47,8 +48,11 @@ final class UDPTransportTests: XCTestCase {
         for compression in GELFCompression.allCases {
             receiver.stop()
             receiver = UDPReceiver()
-            let (messages, datagrams) = try roundTrip((1...50).map { line($0) }, compression: compression)
-            XCTAssertTrue(datagrams.allSatisfy { $0.first == magic[compression] }, "\(compression)")
+            let (messages, datagrams) = try roundTrip((1...50).map { line($0, padding: 600) }, compression: compression)
+            // The short finish message is below the compression threshold and goes as plain JSON.
+            let large = datagrams.filter { $0.count > 300 || $0.first != UInt8(ascii: "{") }
+            XCTAssertEqual(large.count, 50)
+            XCTAssertTrue(large.allSatisfy { $0.first == magic[compression] }, "\(compression)")
             let lines = messages.compactMap { $0["_line"] as? Int }.sorted()
             XCTAssertEqual(lines, Array(1...50), "\(compression)")
             XCTAssertEqual(messages.last { $0["_event"] as? String == "finish" }?["_dropped_lines"] as? Int, 0)

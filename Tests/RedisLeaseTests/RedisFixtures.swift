@@ -31,10 +31,15 @@ extension XCTestCase {
         return LeaseKeys(prefix: "jwtest:", job: "\(name)-\(UUID().uuidString.prefix(6))")
     }
 
-    func elapsedSeconds(_ body: () throws -> Void) rethrows -> Double {
+    /// Runs `body`, returning what it threw (nil if nothing) and how long it took.
+    func timed(_ body: () throws -> Void) -> (error: Error?, seconds: Double) {
         let start = Date()
-        try body()
-        return Date().timeIntervalSince(start)
+        do {
+            try body()
+            return (nil, Date().timeIntervalSince(start))
+        } catch {
+            return (error, Date().timeIntervalSince(start))
+        }
     }
 }
 
@@ -53,7 +58,7 @@ final class SilentListener {
     private let fd: Int32
 
     init() throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = 0
@@ -69,7 +74,8 @@ final class SilentListener {
         _ = withUnsafeMutablePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
         }
-        port = Int(UInt16(bigEndian: addr.sin_port))
+        self.fd = fd
+        self.port = Int(UInt16(bigEndian: addr.sin_port))
     }
 
     deinit { close(fd) }

@@ -1,0 +1,57 @@
+import GELF
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One run's stream to Graylog: a `start` event, every output line, a `finish` event, all
+/// tagged so that `_job:X AND _run_id:Y` shows the whole run. Sending never blocks the job;
+/// see `GELFSender`.
+final class GELFOutput: OutputLineSink, @unchecked Sendable {
+    /// How long a finished run may wait for Graylog before `jobrun` exits.
+    static let flushTimeout = 1.0
+
+    private let sender: GELFSender
+    private let host: String
+    private let common: [GELFField]
+
+    init(sender: GELFSender, host: String, job: String, runID: String, pid: Int32, fence: Int64) {
+        self.sender = sender
+        self.host = host
+        common = [GELFField("_job", job), GELFField("_run_id", runID), GELFField("_pid", Int(pid)), GELFField("_fence", Int(fence))]
+    }
+
+    func line(_ bytes: UnsafeRawBufferPointer, stream: OutputStream, number: Int) {
+        sender.send(GELFMessage(host: host, shortMessage: Array(bytes), timestamp: Self.now(),
+                                level: stream == .stdout ? 6 : 3,
+                                fields: common + [GELFField("_stream", stream.rawValue), GELFField("_event", "output"), GELFField("_line", number)]))
+    }
+
+    func started(job: String, command: String, scheduledFor: String?) {
+        var fields = common + [GELFField("_stream", "event"), GELFField("_event", "start"), GELFField("_command", command)]
+        if let scheduledFor { fields.append(GELFField("_scheduled_for", scheduledFor)) }
+        sender.sendEvent(GELFMessage(host: host, shortMessage: "\(job) started on \(host)", timestamp: Self.now(), level: 6, fields: fields))
+    }
+
+    /// Sends the finish event with the number of output lines that could not be delivered.
+    func finished(job: String, ending: RunEnding) {
+        var signal = 0
+        if case .signaled(let s) = ending.termination { signal = Int(s) }
+        let fields = common + [
+            GELFField("_stream", "event"), GELFField("_event", "finish"),
+            GELFField("_exit_code", Int(ending.exitCode)), GELFField("_signal", signal),
+            GELFField("_duration_ms", Int(ending.durationMs)), GELFField("_outcome", ending.outcome),
+        ]
+        let text = "\(job) finished: \(ending.outcome), exit \(ending.exitCode) after \(ending.durationMs) ms"
+        let level = ending.outcome == "success" ? 6 : 3
+        sender.finish(finalMessage: { dropped in
+            GELFMessage(host: self.host, shortMessage: text, timestamp: Self.now(), level: level,
+                        fields: fields + [GELFField("_dropped_lines", dropped)])
+        }, timeout: Self.flushTimeout)
+    }
+
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}
