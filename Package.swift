@@ -15,13 +15,13 @@ let package = Package(
         // C shims
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
         .target(name: "CProcess"),
-        .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("z")]),
 
         // Libraries
         .target(name: "CronSchedule"),
         .target(name: "JobwatchCore", dependencies: ["CronSchedule", "RedisLease", "Yams"]),
         .target(name: "RedisLease", dependencies: ["CHiredis"]),
-        .target(name: "GELF", dependencies: ["CCurl"], linkerSettings: [.linkedLibrary("z")]),
+        .target(name: "GELF", dependencies: ["CCurl"]),
         .target(name: "JobWrapper", dependencies: ["JobwatchCore", "RedisLease", "CProcess", "GELF"]),
 
         // Executables

@@ -92,3 +92,9 @@ private final class ZoneCache: @unchecked Sendable {
         return rules
     }
 }
+
+/// Whether `identifier` names a zone in the system's tz database — the same files schedules
+/// are evaluated with, so a zone that validates is a zone that works.
+public func isKnownTimeZone(_ identifier: String) -> Bool {
+    ZoneRules.named(identifier) != nil
+}

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// A pthread mutex with one condition variable on the monotonic clock, so that waits with a
 /// deadline survive wall-clock jumps. Plain pthreads keep Foundation out of jobrun's start-up.

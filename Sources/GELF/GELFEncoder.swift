@@ -23,7 +23,7 @@ public enum GELFEncoder {
 
     /// Escaping turns one byte into at most six (`\u001f`); a number takes at most 32.
     private static func worstCaseSize(_ message: GELFMessage) -> Int {
-        var size = 96 + 6 * (message.host.utf8.count + message.shortMessage.count)
+        var size = 128 + 6 * (message.host.utf8.count + message.shortMessage.count)
         for field in message.fields {
             size += 8 + 6 * field.name.utf8.count
             if case .string(let text) = field.value { size += 6 * text.utf8.count } else { size += 32 }
@@ -75,8 +75,9 @@ public enum GELFEncoder {
     }
 
     /// Milliseconds: Graylog keeps no more, and a fixed format avoids Double-to-text costs.
+    /// A nonsensical clock value is clamped to 1970...9999 rather than trapping.
     private static func writeTimestamp(_ seconds: Double, to out: inout ByteWriter) {
-        let millis = seconds.isFinite ? Int((max(seconds, 0) * 1000).rounded()) : 0
+        let millis = seconds.isFinite ? Int((min(max(seconds, 0), 253_402_300_799) * 1000).rounded()) : 0
         writeInt(millis / 1000, to: &out)
         let fraction = millis % 1000
         out.write(UInt8(ascii: "."))

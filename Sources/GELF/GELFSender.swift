@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// Streams a run's messages to Graylog without ever holding up the job.
 ///
@@ -13,9 +9,8 @@ import Musl
 public final class GELFSender: @unchecked Sendable {
     public let endpoint: GELFEndpoint
     private let queue: OutboundQueue
-    private let transport: Transport
     private let thread: pthread_t
-    /// UDP only: largest encoded message that fits in 128 chunks, and how to check it.
+    /// UDP only: the largest message 128 chunks can carry.
     private let udpBudget: Int?
     private let compression: GELFCompression
     private var finished = false
@@ -39,6 +34,7 @@ public final class GELFSender: @unchecked Sendable {
             throw GELFConfigurationError("GELF queue capacity must be positive")
         }
         self.compression = compression
+        let transport: Transport
         switch endpoint {
         case .udp(let host, let port):
             transport = UDPTransport(host: host, port: port, compression: compression, datagramSize: chunkSize)
@@ -52,7 +48,6 @@ public final class GELFSender: @unchecked Sendable {
         }
         let queue = OutboundQueue(byteCapacity: queueCapacity, countCapacity: maxQueuedMessages)
         self.queue = queue
-        let transport = self.transport
         thread = startThread {
             while let batch = queue.nextBatch() {
                 let undelivered = transport.deliver(batch.payloads) { queue.shouldGiveUp(batch) }
@@ -89,8 +84,10 @@ public final class GELFSender: @unchecked Sendable {
     /// Ends the stream: waits for queued messages to go out, then sends the message built by
     /// `finalMessage` from the final dropped count (lines still queued when time runs short
     /// are dropped and counted, so the count is exact). Returns within about `timeout`
-    /// seconds, however the receiver behaves. Call once, after the last `send`.
+    /// seconds, however the receiver behaves. Call once, after the last `send`; later calls
+    /// do nothing.
     public func finish(finalMessage: (Int) -> GELFMessage, timeout: Double) {
+        guard !finished else { return }
         finished = true
         let deadline = monotonicSeconds() + max(0, timeout)
         // Keep part of the time for the final message itself.

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// A resolved peer. Resolution happens on the sending thread, never in `GELFSender.init`,
 /// because a slow resolver must not delay the job's start.

@@ -1,23 +1,21 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// GELF over TCP: each message followed by a NUL byte, never compressed (the NUL is the
 /// frame delimiter, and compressed bytes may contain it).
 ///
-/// The socket is non-blocking and every wait is a short `poll`, so the sending thread notices
-/// within `slice` seconds that it should give up, even when Graylog accepted the connection
-/// but stopped reading; the job's reader threads never touch the socket at all.
+/// The socket is non-blocking and every wait is a 50 ms `poll`, so the sending thread notices
+/// promptly that it should give up, even when Graylog accepted the connection but stopped
+/// reading; the job's reader threads never touch the socket at all.
 final class TCPTransport: Transport {
     private let host: String
     private let port: Int
     private var socket: Int32 = -1
     private var backoff = Backoff()
-    private var frame: [UInt8] = []
+    private var frames: [UInt8] = []
+    private var frameEnds: [Int] = []
 
     private static let slice: Int32 = 50
+    private static let writeSize = 256 * 1024
     private static let connectTimeout = 3.0
     /// A peer that takes no byte for this long is treated as dead and reconnected.
     private static let stallTimeout = 30.0
@@ -36,39 +34,54 @@ final class TCPTransport: Transport {
 
     func deliver(_ payloads: ArraySlice<[UInt8]>, giveUp: () -> Bool) -> Int {
         if socket >= 0 && peerHasClosed() { close() }
-        for (index, payload) in payloads.enumerated() {
-            frame.removeAll(keepingCapacity: true)
-            frame.append(contentsOf: payload)
-            frame.append(0)
-            if !sendFrame(giveUp: giveUp) { return payloads.count - index }
-        }
-        return 0
-    }
-
-    /// Writes the whole frame, reconnecting as needed; false only when told to give up.
-    private func sendFrame(giveUp: () -> Bool) -> Bool {
-        while true {
-            guard socket >= 0 || connect(giveUp: giveUp) else { return false }
-            switch writeFrame(giveUp: giveUp) {
-            case .written: return true
-            case .gaveUp(let partially):
+        var next = payloads.startIndex
+        while next < payloads.endIndex {
+            guard socket >= 0 || connect(giveUp: giveUp) else { return payloads.endIndex - next }
+            let framed = frame(payloads[next...])
+            switch writeFrames(giveUp: giveUp) {
+            case .written:
+                next += framed
+            case .gaveUp(let written):
+                let complete = completeFrames(written)
                 // A half-written frame would corrupt the next message on this connection.
-                if partially { close() }
-                return false
-            case .failed:
+                if complete.bytes < written { close() }
+                return payloads.endIndex - next - complete.count
+            case .failed(let written):
+                // Frames the kernel took before the failure count as sent; resume after them.
+                next += completeFrames(written).count
                 close()
                 backoff.failed()
             }
         }
+        return 0
     }
 
-    private enum WriteOutcome { case written, gaveUp(partially: Bool), failed }
+    /// Fills `frames` with NUL-terminated payloads, up to `writeSize` bytes (at least one
+    /// payload): one system call per batch instead of one per line. Returns how many.
+    private func frame(_ payloads: ArraySlice<[UInt8]>) -> Int {
+        frames.removeAll(keepingCapacity: true)
+        frameEnds.removeAll(keepingCapacity: true)
+        for payload in payloads {
+            if !frameEnds.isEmpty && frames.count + payload.count >= TCPTransport.writeSize { break }
+            frames.append(contentsOf: payload)
+            frames.append(0)
+            frameEnds.append(frames.count)
+        }
+        return frameEnds.count
+    }
 
-    private func writeFrame(giveUp: () -> Bool) -> WriteOutcome {
+    private func completeFrames(_ written: Int) -> (count: Int, bytes: Int) {
+        let count = frameEnds.prefix { $0 <= written }.count
+        return (count, count == 0 ? 0 : frameEnds[count - 1])
+    }
+
+    private enum WriteOutcome { case written, gaveUp(written: Int), failed(written: Int) }
+
+    private func writeFrames(giveUp: () -> Bool) -> WriteOutcome {
         var offset = 0
         var lastProgress = monotonicSeconds()
-        while offset < frame.count {
-            let written = frame.withUnsafeBytes { bytes in
+        while offset < frames.count {
+            let written = frames.withUnsafeBytes { bytes in
                 send(socket, bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
             }
             if written > 0 {
@@ -77,10 +90,10 @@ final class TCPTransport: Transport {
                 continue
             }
             guard written < 0, errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR else {
-                return .failed
+                return .failed(written: offset)
             }
-            if giveUp() { return .gaveUp(partially: offset > 0) }
-            if monotonicSeconds() - lastProgress > TCPTransport.stallTimeout { return .failed }
+            if giveUp() { return .gaveUp(written: offset) }
+            if monotonicSeconds() - lastProgress > TCPTransport.stallTimeout { return .failed(written: offset) }
             var waiting = pollfd(fd: socket, events: Int16(POLLOUT), revents: 0)
             _ = poll(&waiting, 1, TCPTransport.slice)
         }

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import CCurl
 
 /// GELF over UDP: compressed, chunked, and handed to the kernel many datagrams per system

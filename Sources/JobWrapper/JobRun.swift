@@ -153,6 +153,9 @@ public struct JobRun {
                     usleep(useconds_t(pause * 1000))
                 }
             }
+        } catch let error as RedisError where error.kind != .unreachable {
+            diagnostics.error("Redis refused the lease request, not running \(job.name): \(error)")
+            return .exit(ExitCode.wrapperError)
         } catch {
             switch settings.config.onRedisDown {
             case .skip:

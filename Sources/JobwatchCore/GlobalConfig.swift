@@ -1,3 +1,4 @@
+import CronSchedule
 import Foundation
 import RedisLease
 
@@ -74,7 +75,7 @@ public struct GlobalConfig: Sendable {
             jobsDir = m.string("jobs_dir") ?? jobsDir
             spoolDir = m.string("spool_dir") ?? spoolDir
             if let tz = m.string("timezone") {
-                if TimeZone(identifier: tz) == nil { file.problem("timezone: unknown IANA time zone \"\(tz)\"", at: m.node("timezone")) }
+                if !isKnownTimeZone(tz) { file.problem("timezone: unknown IANA time zone \"\(tz)\"", at: m.node("timezone")) }
                 timezone = tz
             }
             if let n = m.node("monitor"), !m.isNull(n), let mm = file.mapping(n, what: "monitor") {
@@ -116,7 +117,7 @@ public struct GlobalConfig: Sendable {
         if let v = env["JOBWATCH_JOBS_DIR"] { jobsDir = v }
         if let v = env["JOBWATCH_SPOOL_DIR"] { spoolDir = v }
         if let v = env["JOBWATCH_TIMEZONE"] {
-            if TimeZone(identifier: v) != nil { timezone = v } else { bad("JOBWATCH_TIMEZONE", "unknown IANA time zone \"\(v)\"") }
+            if isKnownTimeZone(v) { timezone = v } else { bad("JOBWATCH_TIMEZONE", "unknown IANA time zone \"\(v)\"") }
         }
         if !problems.isEmpty { throw ConfigErrors(problems) }
     }

@@ -110,7 +110,7 @@ public struct JobDefinition: Sendable {
             }
         }
         timezone = m.string("timezone") ?? timezone
-        let zoneKnown = TimeZone(identifier: timezone) != nil
+        let zoneKnown = isKnownTimeZone(timezone)
         if !zoneKnown {
             m.file.problem("timezone: unknown IANA time zone \"\(timezone)\"", at: m.node("timezone"))
         }

@@ -31,12 +31,15 @@ public final class LeaseClient {
         case .sentinel(let sentinels, let name, let db, let user, let password):
             masters = [try discoverMaster(sentinels: sentinels, name: name, db: db, user: user, password: password)]
         }
-        var failures: [String] = []
+        var failures: [RedisError] = []
         for m in masters {
-            do { try m.connect() } catch { failures.append("\(error)") }
+            do { try m.connect() } catch let e as RedisError { failures.append(e) }
         }
         if masters.count - failures.count < quorum {
-            throw RedisError(.unreachable, failures.joined(separator: "; "))
+            // A refusal (wrong password, unknown ACL user) is a configuration error, not an
+            // outage: it must never trigger `on_redis_down: run` and its lock-free runs.
+            let kind: RedisError.Kind = failures.contains { $0.kind == .server } ? .server : .unreachable
+            throw RedisError(kind, failures.map(\.message).joined(separator: "; "))
         }
     }
 
@@ -52,9 +55,14 @@ public final class LeaseClient {
         var acquiredOn: [RedisConnection] = []
         var refusal: AcquireOutcome?
         var errors: [String] = []
+        var serverErrors: [String] = []
         for m in masters {
             do {
                 let reply = try m.evaluate(LeaseScripts.acquire, keys: lockKeys, args: args)
+                if case .error(let message) = reply {
+                    serverErrors.append("\(m.endpoint): \(message)")
+                    continue
+                }
                 guard let items = reply.array, items.count >= 2, let kind = items[1].string else {
                     errors.append("unexpected reply from \(m.endpoint): \(reply)")
                     continue
@@ -90,6 +98,9 @@ public final class LeaseClient {
             _ = try? m.evaluate(LeaseScripts.release, keys: releaseKeys, args: releaseArgs)
         }
         if let refusal { return refusal }
+        if !serverErrors.isEmpty {   // NOAUTH, NOPERM, a read-only replica: configuration, not an outage
+            throw RedisError(.server, (serverErrors + errors).joined(separator: "; "))
+        }
         throw RedisError(.unreachable, errors.isEmpty ? "no quorum of Redis masters answered" : errors.joined(separator: "; "))
     }
 

@@ -1,6 +1,67 @@
 import ArgumentParser
+import Foundation
+import JobwatchCore
 
-// Placeholder while the real command is being written (replaced before commit).
 struct Crontab: ParsableCommand {
-    func run() throws { throw ValidationError("not built yet") }
+    static let configuration = CommandConfiguration(
+        abstract: "Print a crontab that runs every scheduled job through jobrun.",
+        discussion: """
+            Lines fire in the zone the cron daemon runs in (--system-tz, else TZ, else /etc/localtime, \
+            else /etc/timezone, else UTC). A job in another zone is written only when its schedule fires at \
+            the same instants in both zones; otherwise it is left out with a message, and 'jobctl systemd' \
+            (whose OnCalendar= carries a zone) is the way to run it. "every" periods become */N steps when \
+            they are exact. Exits 1 when a job was left out or a file has problems.
+            Install the output with 'crontab FILE' as the user the jobs run as (it replaces that user's crontab).
+            """)
+
+    @OptionGroup var jobs: JobsOptions
+    @Option(help: "The jobrun binary the lines call.") var jobrun = "/usr/local/bin/jobrun"
+    @Option(help: "The zone the cron daemon runs in (default: detected from TZ, /etc/localtime, /etc/timezone).")
+    var systemTz: String?
+
+    func run() throws {
+        if let problem = jobrunPathProblem(jobrun) { throw ValidationError(problem) }
+        let zone: CronZone
+        do {
+            zone = try CronZone.detect(
+                flag: systemTz, environment: environment,
+                localtimeTarget: try? FileManager.default.destinationOfSymbolicLink(atPath: "/etc/localtime"),
+                etcTimezone: try? String(contentsOfFile: "/etc/timezone", encoding: .utf8))
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        let loaded = jobs.load()
+        let crontab = GeneratedCrontab(jobs: loaded.directory.jobs, jobsDir: loaded.directory.path, cronZone: zone,
+                                       jobrun: jobrun, now: Int64(Date().timeIntervalSince1970))
+        print(crontab.text, terminator: "")
+        try exitReporting(loaded.problems + crontab.refusals)
+    }
+}
+
+/// The config and `jobs.d` that `crontab` and `systemd` translate.
+struct JobsOptions: ParsableArguments {
+    @Option(help: "Global config file (default /etc/jobwatch/jobwatch.yaml or JOBWATCH_CONFIG).")
+    var config: String?
+    @Option(help: "Job definitions directory (default: jobs_dir from the config).")
+    var jobsDir: String?
+
+    /// Problems are collected rather than thrown so that the good jobs are still translated.
+    func load() -> (directory: JobsDirectory, problems: [ConfigError]) {
+        var problems: [ConfigError] = []
+        var global = GlobalConfig()
+        do {
+            global = try GlobalConfig.load(explicitPath: config, environment: environment)
+        } catch let e as ConfigErrors {
+            problems += e.errors
+        } catch {
+            problems.append(ConfigError(path: config ?? GlobalConfig.defaultPath, line: 1, column: 1, message: "\(error)"))
+        }
+        let directory = JobsDirectory.load(jobsDir ?? global.jobsDir, defaultTimezone: global.timezone)
+        return (directory, problems + directory.problems)
+    }
+}
+
+func exitReporting(_ problems: [ConfigError]) throws {
+    for p in problems { FileHandle.standardError.write(Data("\(p)\n".utf8)) }
+    if !problems.isEmpty { throw ExitCode(1) }
 }

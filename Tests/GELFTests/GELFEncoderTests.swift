@@ -53,6 +53,21 @@ final class GELFEncoderTests: XCTestCase {
         }
     }
 
+    func testRandomBytesAlwaysEncodeToValidJSONAndTheSameTextSwiftDecodes() throws {
+        var generator = SystemRandomNumberGenerator()
+        let interesting: [UInt8] = [0x00, 0x0A, 0x1F, 0x22, 0x5C, 0x7F, 0x80, 0xBF, 0xC2, 0xE0, 0xED, 0xF0, 0xF4, 0xFF]
+        for _ in 0..<500 {
+            let bytes = (0..<Int.random(in: 0...300, using: &generator)).map { _ in
+                Bool.random(using: &generator) ? interesting.randomElement(using: &generator)! : UInt8.random(in: 0...255, using: &generator)
+            }
+            let message = GELFMessage(host: "h", shortMessage: bytes, timestamp: .greatestFiniteMagnitude, level: .min,
+                                      fields: [GELFField("_raw", String(decoding: bytes, as: UTF8.self)), GELFField("_n", .max)])
+            let json = try decoded(message)
+            XCTAssertEqual(json["short_message"] as? String, String(decoding: bytes, as: UTF8.self))
+            XCTAssertEqual(json["_raw"] as? String, String(decoding: bytes, as: UTF8.self))
+        }
+    }
+
     func testRepairsFieldNamesInsteadOfDroppingThem() {
         XCTAssertEqual(GELFField("_job", "x").name, "_job")
         XCTAssertEqual(GELFField("job", "x").name, "_job")

@@ -104,3 +104,22 @@ final class LeaseTests: XCTestCase {
         XCTAssertEqual(allowed.stdoutText, "ran\n")
     }
 }
+
+final class RedisRefusalTests: XCTestCase {
+    /// A wrong or missing password is a configuration error: even with `on_redis_down: run`
+    /// it must not make every host run the job without a lock.
+    func testAuthenticationFailureNeverFailsOpen() throws {
+        let h = try JobrunHarness()
+        try h.redis.cli("CONFIG", "SET", "requirepass", "s3cret")
+        for password in [nil, "wrong"] as [String?] {
+            var env = ["JOBWATCH_ON_REDIS_DOWN": "run"]
+            if let password { env["JOBWATCH_REDIS_PASSWORD"] = password }
+            let r = try h.jobrun(["guarded", "--", "/bin/sh", "-c", "touch \(h.path("ran"))"], environment: env)
+            XCTAssertEqual(r.status, 201, r.stderrText)
+            XCTAssertTrue(r.stderrText.contains("refused"), r.stderrText)
+            XCTAssertFalse(h.exists("ran"))
+        }
+        let ok = try h.jobrun(["guarded", "--", "/bin/echo", "authorised"], environment: ["JOBWATCH_REDIS_PASSWORD": "s3cret"])
+        XCTAssertEqual(ok.status, 0, ok.stderrText)
+    }
+}

@@ -5,8 +5,17 @@ import XCTest
 
 /// Authentication, database selection and failure modes of the connection.
 final class RedisConnectionTests: XCTestCase {
+    /// `RedisServer(extraArguments: ["--requirepass", …])` never becomes ready (its readiness
+    /// PING is answered with NOAUTH), so the password is set once the server is up.
+    private func startPasswordProtectedRedis(_ password: String) throws -> RedisServer {
+        let server = try startRedis()
+        XCTAssertEqual(try server.cli("CONFIG", "SET", "requirepass", password), "OK")
+        XCTAssertTrue(try server.cli("GET", "x").contains("NOAUTH"), "the server now requires the password")
+        return server
+    }
+
     func testRequirepassWithTheRightPassword() throws {
-        let server = try startRedis(["--requirepass", "s3cret"])
+        let server = try startPasswordProtectedRedis("s3cret")
         let keys = uniqueKeys()
         let c = try connectedClient(["redis://:s3cret@127.0.0.1:\(server.port)/0"])
         XCTAssertNotNil(assertAcquired(try c.acquire(keys: keys, owner: "authed", ttlMs: 5_000, claim: nil)))
@@ -14,7 +23,7 @@ final class RedisConnectionTests: XCTestCase {
     }
 
     func testRedisPasswordAppliedToTheTopology() throws {
-        let server = try startRedis(["--requirepass", "s3cret"])
+        let server = try startPasswordProtectedRedis("s3cret")
         let topology = try RedisTopology.parse([server.url]).withPassword("s3cret")
         let c = LeaseClient(topology: topology, timeoutMs: 500, attempts: 1)
         try c.connect()
@@ -22,17 +31,26 @@ final class RedisConnectionTests: XCTestCase {
     }
 
     func testWrongPasswordIsAClearImmediateError() throws {
-        let server = try startRedis(["--requirepass", "s3cret"])
+        let server = try startPasswordProtectedRedis("s3cret")
         let c = LeaseClient(topology: try RedisTopology.parse(["redis://:hunter2x@127.0.0.1:\(server.port)/0"]),
                             timeoutMs: 500, attempts: 3)
         let (thrown, seconds) = timed { try c.connect() }
         XCTAssertNotNil(thrown)
-        XCTAssertEqual((thrown as? RedisError)?.kind, .server)
+        // One connection reports it as the server's refusal, not as a network problem.
+        let direct = RedisConnection(endpoint: RedisEndpoint(host: "127.0.0.1", port: server.port, password: "hunter2x"), attempts: 3)
+        XCTAssertThrowsError(try direct.connect()) { XCTAssertEqual(($0 as? RedisError)?.kind, .server) }
         let message = "\(thrown.map { "\($0)" } ?? "")"
         XCTAssertTrue(message.contains("refused authentication"), message)
         XCTAssertTrue(message.contains("WRONGPASS") || message.contains("invalid password"), message)
         XCTAssertFalse(message.contains("hunter2x"), "the password itself is never printed: \(message)")
         XCTAssertLessThan(seconds, 1.0, "a wrong password is not retried with backoff")
+    }
+
+    func testMissingPasswordSurfacesNOAUTH() throws {
+        let server = try startPasswordProtectedRedis("s3cret")
+        let c = try connectedClient([server.url])
+        let (thrown, _) = timed { _ = try c.acquire(keys: self.uniqueKeys(), owner: "o", ttlMs: 5_000, claim: nil) }
+        XCTAssertTrue("\(thrown.map { "\($0)" } ?? "no error")".contains("NOAUTH"), "\(String(describing: thrown))")
     }
 
     func testACLUser() throws {

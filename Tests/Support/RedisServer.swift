@@ -28,7 +28,7 @@ public final class RedisServer {
             p.standardOutput = FileHandle.nullDevice
             p.standardError = FileHandle.nullDevice
             try p.run()
-            if waitUntil(timeout: 10, { Self.ping(port: port) }) {
+            if waitUntil(timeout: 10, { Self.answers(port: port) }) {
                 self.port = port
                 self.process = p
                 return
@@ -77,6 +77,29 @@ public final class RedisServer {
         var buf = [UInt8](repeating: 0, count: 16)
         let n = read(fd, &buf, 16)
         return n > 0 && String(decoding: buf[0..<n], as: UTF8.self).hasPrefix("+PONG")
+    }
+
+    /// Up and speaking RESP: PONG, or NOAUTH from a server started with --requirepass.
+    static func answers(port: Int) -> Bool {
+        ping(port: port) || reply(port: port).hasPrefix("-NOAUTH")
+    }
+
+    private static func reply(port: Int) -> String {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return "" }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let ok = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard ok == 0 else { return "" }
+        _ = "PING\r\n".withCString { write(fd, $0, 6) }
+        var buf = [UInt8](repeating: 0, count: 64)
+        let n = read(fd, &buf, 64)
+        return n > 0 ? String(decoding: buf[0..<n], as: UTF8.self) : ""
     }
 }
 
