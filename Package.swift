@@ -21,13 +21,15 @@ let package = Package(
         .target(name: "CronSchedule"),
         .target(name: "JobwatchCore", dependencies: ["CronSchedule", "RedisLease", "Yams"]),
         .target(name: "RedisLease", dependencies: ["CHiredis"]),
-        .target(name: "GELF", dependencies: ["CCurl"]),
-        .target(name: "JobWrapper", dependencies: ["JobwatchCore", "RedisLease", "CProcess", "GELF"]),
+        .target(name: "HTTPClient", dependencies: ["CCurl"]),
+        .target(name: "GELF", dependencies: ["CCurl", "HTTPClient"]),
+        .target(name: "Reporting", dependencies: ["JobwatchCore", "RedisLease", "HTTPClient"]),
+        .target(name: "JobWrapper", dependencies: ["JobwatchCore", "RedisLease", "CProcess", "GELF", "Reporting"]),
 
         // Executables
         .executableTarget(name: "jobrun", dependencies: ["JobWrapper"]),
         .executableTarget(name: "jobctl", dependencies: [
-            "JobwatchCore", "RedisLease", "CronSchedule",
+            "JobwatchCore", "RedisLease", "CronSchedule", "Reporting",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -41,6 +43,7 @@ let package = Package(
         .testTarget(name: "RedisLeaseTests", dependencies: ["RedisLease", "JobwatchTestSupport"]),
         .testTarget(name: "GELFTests", dependencies: ["GELF"], exclude: ["gelf_decode.py", "gelf_http_receiver.py"]),
         .testTarget(name: "JobWrapperTests", dependencies: ["JobwatchTestSupport"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "JobwatchTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,8 +1,9 @@
 /// GELF JSON, written straight into a byte buffer.
 ///
-/// jobrun encodes every output line on the thread that reads the job's pipe, so this is the
-/// hot path: no Foundation, no intermediate `String`s, one pass over each line that both
-/// escapes it and repairs invalid UTF-8.
+/// The sending thread encodes every output line, and how many lines a second it keeps up with
+/// decides how much Graylog misses of a chatty job, so this is the hot path: no Foundation,
+/// no intermediate `String`s, one pass over each line that both escapes it and repairs
+/// invalid UTF-8.
 public enum GELFEncoder {
     /// Appends the JSON object for `message` to `out`.
     public static func encode(_ message: GELFMessage, into out: inout [UInt8]) {
@@ -40,7 +41,12 @@ public enum GELFEncoder {
         writeTimestamp(message.timestamp, to: &out)
         out.write(#","level":"#)
         writeInt(message.level, to: &out)
-        for field in message.fields {
+        writeFields(message.fields, to: &out)
+        out.write(UInt8(ascii: "}"))
+    }
+
+    fileprivate static func writeFields(_ fields: [GELFField], to out: inout ByteWriter) {
+        for field in fields {
             out.write(UInt8(ascii: ","))
             writeString(field.name, to: &out)
             out.write(UInt8(ascii: ":"))
@@ -50,15 +56,14 @@ public enum GELFEncoder {
             case .double(let number): writeDouble(number, to: &out)
             }
         }
-        out.write(UInt8(ascii: "}"))
     }
 
-    private static func writeString(_ text: String, to out: inout ByteWriter) {
+    fileprivate static func writeString(_ text: String, to out: inout ByteWriter) {
         var text = text
         text.withUTF8 { writeJSONString($0, to: &out) }
     }
 
-    private static func writeInt(_ value: Int, to out: inout ByteWriter) {
+    fileprivate static func writeInt(_ value: Int, to out: inout ByteWriter) {
         if value < 0 { out.write(UInt8(ascii: "-")) }
         var magnitude = value.magnitude
         var digits = 1
@@ -76,7 +81,7 @@ public enum GELFEncoder {
 
     /// Milliseconds: Graylog keeps no more, and a fixed format avoids Double-to-text costs.
     /// A nonsensical clock value is clamped to 1970...9999 rather than trapping.
-    private static func writeTimestamp(_ seconds: Double, to out: inout ByteWriter) {
+    fileprivate static func writeTimestamp(_ seconds: Double, to out: inout ByteWriter) {
         let millis = seconds.isFinite ? Int((min(max(seconds, 0), 253_402_300_799) * 1000).rounded()) : 0
         writeInt(millis / 1000, to: &out)
         let fraction = millis % 1000
@@ -100,7 +105,7 @@ public enum GELFEncoder {
 
     /// Writes `bytes` as a quoted JSON string. Each maximal ill-formed UTF-8 subsequence becomes
     /// one U+FFFD (the Unicode-recommended practice, which Python and Swift follow too).
-    private static func writeJSONString(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout ByteWriter) {
+    fileprivate static func writeJSONString(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout ByteWriter) {
         out.write(UInt8(ascii: "\""))
         var index = 0
         var runStart = 0
@@ -187,6 +192,82 @@ public enum GELFEncoder {
             length += 1
         }
         return (length, true)
+    }
+}
+
+/// The fields every output line of one stream shares, encoded once: per line only the text,
+/// timestamp and line number are written (the general `encode` would copy and re-escape all
+/// fields for each of millions of lines).
+struct OutputLineTemplate {
+    let host: String
+    let level: Int
+    /// The context fields plus `_stream` and `_event`, for the rare message rebuilt in full.
+    let fields: [GELFField]
+    private let head: [UInt8]
+    private let middle: [UInt8]
+
+    init(host: String, level: Int, fields: [GELFField]) {
+        self.host = host
+        self.level = level
+        self.fields = fields
+        let size = 64 + 6 * host.utf8.count + fields.reduce(0) { size, field in
+            if case .string(let text) = field.value { return size + 8 + 6 * (field.name.utf8.count + text.utf8.count) }
+            return size + 40 + 6 * field.name.utf8.count
+        }
+        var head: [UInt8] = []
+        var middle: [UInt8] = []
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: size) { scratch in
+            var writer = ByteWriter(scratch.baseAddress!)
+            writer.write(#"{"version":"1.1","host":"#)
+            GELFEncoder.writeString(host, to: &writer)
+            writer.write(#","short_message":"#)
+            head = Array(UnsafeBufferPointer(start: scratch.baseAddress, count: writer.count))
+            writer = ByteWriter(scratch.baseAddress!)
+            writer.write(#","level":"#)
+            GELFEncoder.writeInt(level, to: &writer)
+            GELFEncoder.writeFields(fields, to: &writer)
+            middle = Array(UnsafeBufferPointer(start: scratch.baseAddress, count: writer.count))
+        }
+        self.head = head
+        self.middle = middle
+    }
+
+    /// One output message: `text` as `short_message`, then `_line`, and `_part`/`_parts`/
+    /// `_truncated` where given. Same JSON as `GELFEncoder.encode` of `message(...)`.
+    func encode(_ text: UnsafeRawBufferPointer, timestamp: Double, line: Int, part: Int?, parts: Int?,
+                truncated: Bool) -> [UInt8] {
+        let size = head.count + middle.count + 6 * text.count + 128
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: size) { scratch in
+            var writer = ByteWriter(scratch.baseAddress!)
+            head.withUnsafeBufferPointer { writer.write($0) }
+            GELFEncoder.writeJSONString(text.assumingMemoryBound(to: UInt8.self), to: &writer)
+            writer.write(#","timestamp":"#)
+            GELFEncoder.writeTimestamp(timestamp, to: &writer)
+            middle.withUnsafeBufferPointer { writer.write($0) }
+            writer.write(#","_line":"#)
+            GELFEncoder.writeInt(line, to: &writer)
+            if let part {
+                writer.write(#","_part":"#)
+                GELFEncoder.writeInt(part, to: &writer)
+            }
+            if let parts {
+                writer.write(#","_parts":"#)
+                GELFEncoder.writeInt(parts, to: &writer)
+            }
+            if truncated { writer.write(#","_truncated":1"#) }
+            writer.write(UInt8(ascii: "}"))
+            return Array(UnsafeBufferPointer(start: scratch.baseAddress, count: writer.count))
+        }
+    }
+
+    /// The same message as a `GELFMessage`, for UDP truncation (see `encodedTruncated`).
+    func message(_ text: UnsafeRawBufferPointer, timestamp: Double, line: Int, part: Int?, parts: Int?,
+                 truncated: Bool) -> GELFMessage {
+        var all = fields + [GELFField("_line", line)]
+        if let part { all.append(GELFField("_part", part)) }
+        if let parts { all.append(GELFField("_parts", parts)) }
+        if truncated { all.append(GELFField("_truncated", 1)) }
+        return GELFMessage(host: host, shortMessage: Array(text), timestamp: timestamp, level: level, fields: all)
     }
 }
 

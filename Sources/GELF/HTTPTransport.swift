@@ -1,3 +1,4 @@
+import HTTPClient
 /// GELF over HTTP(S): one message per POST to Graylog's GELF HTTP input, which answers 202.
 ///
 /// Network failures and 5xx answers are retried with backoff (holding the batch, while the

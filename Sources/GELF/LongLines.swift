@@ -11,16 +11,7 @@ extension GELFMessage {
     public func splitIntoParts(maxBytes: Int = GELFMessage.maxShortMessageBytes) -> [GELFMessage] {
         let line = shortMessage
         guard line.count > maxBytes else { return [self] }
-        var cuts: [Range<Int>] = []
-        var start = 0
-        while start < line.count {
-            var end = min(start + maxBytes, line.count)
-            if end < line.count {
-                end = GELFMessage.sequenceBoundary(in: line, before: end, after: start)
-            }
-            cuts.append(start..<end)
-            start = end
-        }
+        let cuts = GELFMessage.partRanges(of: line, maxBytes: maxBytes)
         return cuts.enumerated().map { index, range in
             var part = self
             part.shortMessage = Array(line[range])
@@ -30,9 +21,28 @@ extension GELFMessage {
         }
     }
 
+    /// Consecutive ranges of at most `maxBytes` covering `bytes`, cut between UTF-8 sequences.
+    static func partRanges<Bytes: RandomAccessCollection>(of bytes: Bytes, maxBytes: Int) -> [Range<Int>]
+        where Bytes.Element == UInt8, Bytes.Index == Int
+    {
+        var cuts: [Range<Int>] = []
+        var start = bytes.startIndex
+        while start < bytes.endIndex {
+            var end = min(start + maxBytes, bytes.endIndex)
+            if end < bytes.endIndex {
+                end = sequenceBoundary(in: bytes, before: end, after: start)
+            }
+            cuts.append(start..<end)
+            start = end
+        }
+        return cuts
+    }
+
     /// Moves `end` back over at most three continuation bytes; invalid input that has more
     /// keeps the hard cut, since its bytes will be replaced anyway.
-    static func sequenceBoundary(in bytes: [UInt8], before end: Int, after start: Int) -> Int {
+    static func sequenceBoundary<Bytes: RandomAccessCollection>(in bytes: Bytes, before end: Int, after start: Int) -> Int
+        where Bytes.Element == UInt8, Bytes.Index == Int
+    {
         var cut = end
         while cut > start + 1, end - cut < 3, bytes[cut] & 0xC0 == 0x80 {
             cut -= 1

@@ -20,8 +20,8 @@ import Foundation
 /// - `every DURATION` fires at multiples of its period since the Unix epoch, in any zone. It
 ///   becomes `*/N * * * *` (N minutes dividing an hour), `0 */N * * *` (N hours dividing a
 ///   day) or `0 0 * * *` (1d), but only when every offset of the cron zone is a multiple of
-///   the period, because cron counts from the local, not the UTC, midnight. Periods in
-///   seconds, or dividing neither an hour nor a day, are refused.
+///   the period, because cron counts from the local, not the UTC, midnight. Periods with
+///   seconds, and any other period (`7m`, `90m`, `5h`), are refused.
 /// - A job without a schedule, or without a `command:` for jobrun to run, becomes a comment.
 public enum CrontabLine: Sendable, Equatable {
     case run(String)
@@ -40,7 +40,6 @@ public enum CrontabLine: Sendable, Equatable {
             return .comment("# \(job.name): no command: in its job file, so jobrun has nothing to run")
         }
         let cronOffsets = ZoneOffsets(cronZone, from: now, through: now + horizon)
-        let jobOffsets = { ZoneOffsets(job.timezone, from: now, through: now + horizon) }
         let expression: String
         if let period = schedule.period {
             do {
@@ -53,7 +52,8 @@ public enum CrontabLine: Sendable, Equatable {
             guard let fields = schedule.fields,
                   schedule.timeZoneID == cronZone
                   || firesAtSameInstants(fields, isFixedTime: schedule.isFixedTime,
-                                         offsetDifferences: jobOffsets().differences(from: cronOffsets))
+                                         offsetDifferences: ZoneOffsets(schedule.timeZoneID, from: now, through: now + horizon)
+                                             .differences(from: cronOffsets))
             else {
                 return .refused(job.problem(at: "timezone", "job \(job.name) runs in \(schedule.timeZoneID) but cron here runs in "
                     + "\(cronZone); a crontab line would fire at the wrong time — use 'jobctl systemd' "
@@ -184,7 +184,8 @@ public struct CronZone: Sendable, Equatable {
     public struct UnknownZone: Error, CustomStringConvertible {
         public let name: String, source: String
         public var description: String {
-            "\(source) names \"\(name)\", which is not an IANA time zone; pass --system-tz ZONE"
+            source == "--system-tz" ? "--system-tz: unknown IANA time zone \"\(name)\""
+                : "\(source) names \"\(name)\", which is not an IANA time zone; pass --system-tz ZONE"
         }
     }
 

@@ -1,8 +1,7 @@
 import CCurl
 
 /// Repeated HTTP POSTs to one URL through the lazily loaded libcurl, reusing the connection
-/// (keep-alive) between requests. Used for GELF HTTP here and meant for the monitor's alert
-/// deliveries too. One instance per thread: a curl easy handle is not thread-safe.
+/// (keep-alive) between requests: GELF over HTTP, HTTP run reports, the monitor's alerts. One instance per thread: a curl easy handle is not thread-safe.
 public final class HTTPPost {
     public enum Outcome: Equatable, Sendable {
         /// The server answered; `body` holds at most the first 64 KiB of its response.
@@ -21,10 +20,10 @@ public final class HTTPPost {
                 timeout: Double = 5) throws {
         var reason = [CChar](repeating: 0, count: 256)
         guard jw_curl_load(&reason, reason.count) else {
-            throw GELFConfigurationError(String(decoding: reason.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            throw HTTPClientError(String(decoding: reason.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
         guard let handle = jw_curl_easy_init() else {
-            throw GELFConfigurationError("curl_easy_init failed")
+            throw HTTPClientError("curl_easy_init failed")
         }
         self.handle = handle
         for header in headers { headerList = jw_curl_slist_append(headerList, header) }
@@ -68,4 +67,10 @@ public final class HTTPPost {
         jw_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         return .response(status: status, body: responseBody)
     }
+}
+
+/// libcurl could not be loaded or set up.
+public struct HTTPClientError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }

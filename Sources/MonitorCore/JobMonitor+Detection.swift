@@ -1,0 +1,139 @@
+/// The time-driven half of `JobMonitor`: what is wrong at a given instant, and when to look
+/// again.
+extension JobMonitor {
+    public func state(at now: Int64) -> JobState {
+        if isPaused(at: now) { return .paused }
+        if let kind = incident?.kind.jobState { return kind }
+        // Late is shown, never scheduled: a wake-up at every scheduled time would double the
+        // timer load for a state that never alerts.
+        if let expected = expectedOccurrence, now >= expected { return .late }
+        if !runningRuns.isEmpty { return .running }
+        return lastRun == nil ? .new : .up
+    }
+
+    public func isPaused(at now: Int64) -> Bool {
+        guard let pause else { return false }
+        return pause.until.map { now < $0 } ?? true
+    }
+
+    func earliestDeadline() -> Int64? {
+        if let pause { return pause.until }
+        var candidates: [Int64] = []
+        if let expected = expectedOccurrence { candidates.append(expected + spec.grace) }
+        if let maxRuntime = spec.maxRuntime {
+            for run in runningRuns.values where !overdueRunIDs.contains(run.runID) {
+                candidates.append(run.startedAt + maxRuntime)
+            }
+        }
+        if incident != nil, let realert = nextRealert { candidates.append(realert) }
+        return candidates.min()
+    }
+
+    /// Records a state change and announces a new deadline, each only when it differs, so a
+    /// repeated event yields no actions at all.
+    mutating func settle(at now: Int64, because reason: String, into actions: inout [MonitorAction]) {
+        let current = state(at: now)
+        if current != recordedState {
+            actions.append(.record(StateChange(from: recordedState, to: current, at: now, reason: reason)))
+            recordedState = current
+        }
+        let deadline = earliestDeadline()
+        if deadline != nextDeadline {
+            nextDeadline = deadline
+            actions.append(.scheduleDeadline(at: deadline))
+        }
+    }
+
+    /// After downtime many occurrences may have passed: they make one incident, for the oldest,
+    /// and watching resumes at the first occurrence whose grace has not yet run out.
+    mutating func noteMissedOccurrence(now: Int64, into actions: inout [MonitorAction]) -> String? {
+        guard let expected = expectedOccurrence, expected + spec.grace <= now else { return nil }
+        expectedOccurrence = spec.occurrence(after: now - spec.grace)
+        let reason = "no start by \(timestamp(expected + spec.grace, timeZone: spec.timezone))"
+        raise(.missed, occurrence: expected, run: lastRun, reason: reason, at: now, into: &actions)
+        return reason
+    }
+
+    mutating func noteOverdueRuns(now: Int64, into actions: inout [MonitorAction]) -> [String] {
+        guard let maxRuntime = spec.maxRuntime else { return [] }
+        let overdue = runningRuns.values
+            .filter { !overdueRunIDs.contains($0.runID) && $0.startedAt + maxRuntime <= now }
+            .sorted { ($0.startedAt, $0.runID) < ($1.startedAt, $1.runID) }
+        return overdue.map { run in
+            overdueRunIDs.insert(run.runID)
+            let reason = "run \(run.runID) on \(run.host) still running after max_runtime \(span(maxRuntime))"
+            raise(.overdue, occurrence: run.scheduledFor, run: run, reason: reason, at: now, into: &actions)
+            return reason
+        }
+    }
+
+    /// Repeats keep their cadence from the raise; after downtime only one catch-up is sent.
+    mutating func repeatAlertIfDue(now: Int64, into actions: inout [MonitorAction]) {
+        guard var open = incident, let due = nextRealert, due <= now, let every = spec.realertEvery else { return }
+        open.repeats += 1
+        incident = open
+        nextRealert = due + every * ((now - due) / every + 1)
+        actions.append(.repeatAlert(open))
+    }
+
+    mutating func raise(
+        _ kind: IncidentKind, occurrence: Int64?, run: RunRecord?, reason: String, at now: Int64,
+        into actions: inout [MonitorAction]
+    ) {
+        guard incident == nil else { return }
+        let opened = Incident(
+            job: spec.name, kind: kind, since: now, occurrence: occurrence, lastRun: run, reason: reason,
+            previousState: state(at: now))
+        incident = opened
+        nextRealert = spec.realertEvery.map { now + $0 }
+        actions.append(.raiseAlert(opened))
+    }
+
+    /// A config error is ended by a good definition, not a run; an overdue incident stays
+    /// open while another overdue run is still going.
+    mutating func resolve(recoveredBy run: RunRecord, at now: Int64, into actions: inout [MonitorAction]) {
+        guard var open = incident, open.kind != .configError else { return }
+        if open.kind == .overdue, runningRuns.keys.contains(where: overdueRunIDs.contains) { return }
+        open.resolvedAt = now
+        open.lastRun = run
+        incident = nil
+        nextRealert = nil
+        actions.append(.resolveAlert(open))
+    }
+
+    mutating func endPauseIfDue(_ now: Int64) {
+        guard let until = pause?.until, until <= now else { return }
+        endPause(at: until)
+    }
+
+    /// Occurrences scheduled while paused are excused; watching restarts at the resume.
+    mutating func endPause(at t: Int64) {
+        pause = nil
+        if expectedOccurrence.map({ $0 <= t }) ?? true { expectedOccurrence = spec.occurrence(after: t) }
+        if incident != nil { nextRealert = spec.realertEvery.map { t + $0 } }
+    }
+
+    /// A report without `scheduled_for` (a host without the job file, a ping) belongs to the
+    /// latest occurrence if it started within that occurrence's grace.
+    func occurrenceInGrace(startingAt t: Int64) -> Int64? {
+        guard let occurrence = spec.occurrence(atOrBefore: t), t <= occurrence + spec.grace else { return nil }
+        return occurrence
+    }
+
+    /// Why the monitor counts this finished run as a failure, or nil for a success.
+    func failureReason(of run: RunRecord) -> String? {
+        switch run.outcome {
+        case .success?, nil:
+            if let minimum = spec.minRuntime, let duration = run.durationMs, duration < minimum {
+                return "too short: finished in \(span(duration)), under min_runtime \(span(minimum))"
+            }
+            return nil
+        case .failure?:
+            if let signal = run.signal { return "killed by signal \(signal)" }
+            return "exit code \(run.exitCode.map(String.init) ?? "unknown")"
+        case .timeout?: return "killed after exceeding its max_runtime"
+        case .lockLost?: return "stopped after losing its lease"
+        case .killed?: return "killed" + (run.signal.map { " by signal \($0)" } ?? "")
+        }
+    }
+}

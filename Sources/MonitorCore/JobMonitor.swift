@@ -1,0 +1,187 @@
+/// One job as the monitor sees it (SPEC §3.1): a value that takes events and returns what
+/// the caller must do. Time is always a parameter (epoch milliseconds).
+///
+/// Only `deadlinePassed(now:)` detects missed and overdue runs and repeats alerts; reports
+/// never do, because their timestamps come from the hosts' clocks and may arrive long after
+/// the fact (a backlog replayed after a monitor restart must not page). Apply pending reports
+/// first, then deadlines.
+///
+/// Choices where the spec is silent:
+/// - A successful run shorter than `min_runtime` counts as a failure ("too short").
+/// - While paused nothing alerts; an open incident stays open, silently, and repeats resume
+///   `realert_every` after the pause ends. Failures during a pause still count toward
+///   `alert_after_failures`; occurrences scheduled during a pause are never missed; a run that
+///   overran during the pause alerts when the pause ends. A success during a pause still
+///   resolves, so the pager is not left ringing.
+/// - A run for a later occurrence also covers earlier pending ones (grace longer than the period).
+public struct JobMonitor: Codable, Sendable, Equatable {
+    public internal(set) var spec: JobSpec
+    /// The state last recorded; `state(at:)` is the state now.
+    public internal(set) var recordedState: JobState
+    /// The scheduled time (epoch ms) whose start is awaited; nil without a schedule.
+    public internal(set) var expectedOccurrence: Int64?
+    public internal(set) var runningRuns: [String: RunRecord]
+    /// Keeps its output tail (cut to `OutputExcerpt.maxBytes`) only when it failed, the only
+    /// case an alert quotes it: 100,000 jobs' state must stay small.
+    public internal(set) var lastRun: RunRecord?
+    public internal(set) var lastSkip: Skip?
+    public internal(set) var consecutiveFailures: Int
+    public internal(set) var incident: Incident?
+    public internal(set) var pause: Pause?
+    /// When the caller must next call `deadlinePassed(now:)`; restore a deadline queue from it
+    /// after a restart.
+    public internal(set) var nextDeadline: Int64?
+    var nextRealert: Int64?
+    var overdueRunIDs: Set<String>
+    /// Run ids already finished, newest last, so a redelivered report is recognised.
+    var finishedRunIDs: [String]
+
+    static let rememberedRuns = 64
+
+    public struct Pause: Codable, Sendable, Equatable {
+        public var since: Int64
+        public var until: Int64?
+    }
+
+    /// A host found the lock held: it saw the job, but another host runs it.
+    public struct Skip: Codable, Sendable, Equatable {
+        public var host: String
+        public var at: Int64
+    }
+
+    /// `firstSeen` is when the monitor first loaded the definition: only occurrences after it
+    /// can be missed.
+    public init(spec: JobSpec, firstSeen: Int64) {
+        self.spec = spec
+        recordedState = .new
+        expectedOccurrence = spec.occurrence(after: firstSeen)
+        runningRuns = [:]
+        consecutiveFailures = 0
+        overdueRunIDs = []
+        finishedRunIDs = []
+        nextDeadline = earliestDeadline()
+    }
+
+    public mutating func runStarted(
+        runID: String, host: String, at: Int64, scheduledFor: Int64? = nil, fence: Int64? = nil
+    ) -> [MonitorAction] {
+        guard runningRuns[runID] == nil, !finishedRunIDs.contains(runID) else { return [] }
+        var actions: [MonitorAction] = []
+        endPauseIfDue(at)
+        let occurrence = scheduledFor ?? occurrenceInGrace(startingAt: at)
+        if let occurrence, let expected = expectedOccurrence, occurrence >= expected {
+            expectedOccurrence = spec.occurrence(after: occurrence)
+        }
+        runningRuns[runID] = RunRecord(runID: runID, host: host, scheduledFor: occurrence, startedAt: at, fence: fence)
+        settle(at: at, because: "run \(runID) started on \(host)", into: &actions)
+        return actions
+    }
+
+    /// A finish without a known start (lost report, a `/ping/{job}/fail`) still counts.
+    public mutating func runFinished(
+        runID: String, at: Int64, exitCode: Int?, signal: Int?, outcome: RunOutcome, durationMs: Int64,
+        host: String? = nil, outputTail: String? = nil
+    ) -> [MonitorAction] {
+        guard !finishedRunIDs.contains(runID) else { return [] }
+        var actions: [MonitorAction] = []
+        endPauseIfDue(at)
+        var run = runningRuns.removeValue(forKey: runID)
+            ?? RunRecord(runID: runID, host: host ?? "unknown", startedAt: at - durationMs)
+        overdueRunIDs.remove(runID)
+        finishedRunIDs.append(runID)
+        if finishedRunIDs.count > Self.rememberedRuns { finishedRunIDs.removeFirst() }
+        run.finishedAt = at
+        run.durationMs = durationMs
+        run.exitCode = exitCode
+        run.signal = signal
+        run.outcome = outcome
+        let failure = failureReason(of: run)
+        run.outputTail = failure == nil ? nil : outputTail.map { OutputExcerpt.tail($0) }
+        lastRun = run
+        if let failure {
+            consecutiveFailures += 1
+            if consecutiveFailures >= spec.alertAfterFailures, !isPaused(at: at) {
+                let times = consecutiveFailures > 1 ? " (\(consecutiveFailures) failures in a row)" : ""
+                raise(.failed, occurrence: run.scheduledFor, run: run, reason: failure + times, at: at, into: &actions)
+            }
+        } else {
+            consecutiveFailures = 0
+            resolve(recoveredBy: run, at: at, into: &actions)
+        }
+        settle(at: at, because: "run \(runID) on \(run.host): \(failure ?? "succeeded")", into: &actions)
+        return actions
+    }
+
+    public mutating func skipped(host: String, at: Int64) -> [MonitorAction] {
+        var actions: [MonitorAction] = []
+        endPauseIfDue(at)
+        lastSkip = Skip(host: host, at: at)
+        settle(at: at, because: "\(host) skipped: lock held elsewhere", into: &actions)
+        return actions
+    }
+
+    public mutating func deadlinePassed(now: Int64) -> [MonitorAction] {
+        var actions: [MonitorAction] = []
+        endPauseIfDue(now)
+        var reasons: [String] = []
+        if !isPaused(at: now) {
+            if let missed = noteMissedOccurrence(now: now, into: &actions) { reasons.append(missed) }
+            reasons += noteOverdueRuns(now: now, into: &actions)
+            repeatAlertIfDue(now: now, into: &actions)
+        }
+        settle(at: now, because: reasons.isEmpty ? "deadline passed" : reasons.joined(separator: "; "), into: &actions)
+        return actions
+    }
+
+    /// `until` nil pauses until `resumed`; an `until` already past changes nothing.
+    public mutating func paused(until: Int64?, now: Int64) -> [MonitorAction] {
+        var actions: [MonitorAction] = []
+        endPauseIfDue(now)
+        if let until, until <= now { return actions }
+        pause = Pause(since: pause?.since ?? now, until: until)
+        let reason = until.map { "paused until \(timestamp($0, timeZone: spec.timezone))" } ?? "paused"
+        settle(at: now, because: reason, into: &actions)
+        return actions
+    }
+
+    public mutating func resumed(now: Int64) -> [MonitorAction] {
+        guard pause != nil else { return [] }
+        var actions: [MonitorAction] = []
+        endPauseIfDue(now)
+        if pause != nil { endPause(at: now) }
+        settle(at: now, because: "resumed", into: &actions)
+        return actions
+    }
+
+    /// A reloaded definition. A new schedule is watched from `now`, as if first seen; an
+    /// identical definition (a SIGHUP with no edits) changes nothing.
+    public mutating func definitionChanged(_ newSpec: JobSpec, now: Int64) -> [MonitorAction] {
+        var actions: [MonitorAction] = []
+        endPauseIfDue(now)
+        let old = spec
+        spec = newSpec
+        if old.schedule != newSpec.schedule { expectedOccurrence = newSpec.occurrence(after: now) }
+        if old.realertEvery != newSpec.realertEvery, incident != nil {
+            nextRealert = newSpec.realertEvery.map { now + $0 }
+        }
+        if var open = incident, open.kind == .configError {
+            open.resolvedAt = now
+            actions.append(.resolveAlert(open))
+            incident = nil
+            nextRealert = nil
+        }
+        settle(at: now, because: "definition changed", into: &actions)
+        return actions
+    }
+
+    /// The job file no longer loads; the monitor keeps watching the last good definition.
+    public mutating func definitionRejected(reason: String, now: Int64) -> [MonitorAction] {
+        var actions: [MonitorAction] = []
+        endPauseIfDue(now)
+        if !isPaused(at: now) {
+            raise(.configError, occurrence: nil, run: lastRun, reason: reason, at: now, into: &actions)
+        }
+        settle(at: now, because: "definition rejected: \(reason)", into: &actions)
+        return actions
+    }
+}

@@ -1,0 +1,46 @@
+/// How a run ended, as `jobrun` reports it (SPEC §3.2).
+public enum RunOutcome: String, Codable, Sendable, CaseIterable {
+    case success, failure, timeout
+    case lockLost = "lock_lost"
+    case killed
+}
+
+/// One run of a job. Times are epoch milliseconds; a run still in progress has no
+/// `finishedAt`, `durationMs` or `outcome`.
+public struct RunRecord: Codable, Sendable, Equatable {
+    public var runID: String
+    public var host: String
+    public var scheduledFor: Int64?
+    public var startedAt: Int64
+    public var finishedAt: Int64?
+    public var durationMs: Int64?
+    public var exitCode: Int?
+    public var signal: Int?
+    public var outcome: RunOutcome?
+    public var fence: Int64?
+    public var outputTail: String?
+
+    public init(
+        runID: String, host: String, scheduledFor: Int64? = nil, startedAt: Int64, finishedAt: Int64? = nil,
+        durationMs: Int64? = nil, exitCode: Int? = nil, signal: Int? = nil, outcome: RunOutcome? = nil,
+        fence: Int64? = nil, outputTail: String? = nil
+    ) {
+        self.runID = runID
+        self.host = host
+        self.scheduledFor = scheduledFor
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.durationMs = durationMs
+        self.exitCode = exitCode
+        self.signal = signal
+        self.outcome = outcome
+        self.fence = fence
+        self.outputTail = outputTail
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case runID = "run_id", host, scheduledFor = "scheduled_for", startedAt = "started_at"
+        case finishedAt = "finished_at", durationMs = "duration_ms", exitCode = "exit_code", signal
+        case outcome, fence, outputTail = "output_tail"
+    }
+}
