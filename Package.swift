@@ -6,10 +6,14 @@ let package = Package(
     products: [
         .executable(name: "jobrun", targets: ["jobrun"]),
         .executable(name: "jobctl", targets: ["jobctl"]),
+        .executable(name: "jobmond", targets: ["jobmond"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.0.0"),
     ],
     targets: [
         // C shims
@@ -24,6 +28,14 @@ let package = Package(
         .target(name: "HTTPClient", dependencies: ["CCurl"]),
         .target(name: "GELF", dependencies: ["CCurl", "HTTPClient"]),
         .target(name: "Reporting", dependencies: ["JobwatchCore", "RedisLease", "HTTPClient"]),
+        .target(name: "MonitorCore", dependencies: ["CronSchedule", "JobwatchCore"]),
+        .target(name: "FleetReport", dependencies: ["MonitorCore", "CronSchedule"]),
+        .target(name: "MonitorService", dependencies: [
+            "MonitorCore", "JobwatchCore", "RedisLease", "HTTPClient", "Reporting",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "JobWrapper", dependencies: ["JobwatchCore", "RedisLease", "CProcess", "GELF", "Reporting"]),
 
         // Executables
@@ -31,6 +43,12 @@ let package = Package(
         .executableTarget(name: "jobctl", dependencies: [
             "JobwatchCore", "RedisLease", "CronSchedule", "Reporting",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .executableTarget(name: "jobmond", dependencies: [
+            "MonitorService",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
 
         // Benchmarks (run by scripts in benchmarks/)
@@ -43,6 +61,9 @@ let package = Package(
         .testTarget(name: "RedisLeaseTests", dependencies: ["RedisLease", "JobwatchTestSupport"]),
         .testTarget(name: "GELFTests", dependencies: ["GELF"], exclude: ["gelf_decode.py", "gelf_http_receiver.py"]),
         .testTarget(name: "JobWrapperTests", dependencies: ["JobwatchTestSupport"]),
+        .testTarget(name: "MonitorCoreTests", dependencies: ["MonitorCore"]),
+        .testTarget(name: "FleetReportTests", dependencies: ["FleetReport"]),
+        .testTarget(name: "MonitorServiceTests", dependencies: ["MonitorService", "JobwatchTestSupport"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "JobwatchTestSupport"]),
     ],
     swiftLanguageModes: [.v5]

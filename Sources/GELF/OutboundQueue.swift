@@ -1,116 +1,185 @@
-/// Encoded messages waiting for the sending thread, bounded in bytes and in count.
+import Glibc
+
+/// What waits for the sending thread: run events, already encoded, and the job's output as
+/// the raw chunks the reader threads read, bounded in bytes.
 ///
-/// Two lanes: `events` (start, finish, lease lost: rare and precious) and `lines` (job
-/// output). When full, the oldest lines make room, and each one dropped is counted; events
-/// are never displaced by output. Producers only ever wait for the lock, never for the
-/// network, so a stalled Graylog cannot slow the job.
+/// A reader thread only copies its chunk in (one lock round per `read()`, however many lines
+/// it holds); splitting and encoding happen on the sending thread. When Graylog lags and the
+/// chunks exceed `byteCapacity`, the oldest are dropped: their lines are counted there and
+/// then, and the gap is handed to the sending thread with that stream's next chunk, so line
+/// numbers stay true to the job's output. Events are never displaced by output and go first.
 final class OutboundQueue: @unchecked Sendable {
-    struct Batch {
-        let payloads: ArraySlice<[UInt8]>
-        let isEvents: Bool
+    enum Work {
+        case events([[UInt8]])
+        case output(OutputChunk, OutputContext)
+        /// The stream's end of file, after its last chunk.
+        case end(GELFOutputStream, OutputGap, OutputContext)
+    }
+
+    private struct StreamState {
+        var queued = 0
+        var gap = OutputGap()
+        /// Whether the last byte pushed was a newline: the next chunk starts a line.
+        var atLineStart = true
+        var ended = false
+        var endTaken = false
     }
 
     private let lock = ConditionLock()
     private let byteCapacity: Int
-    private let countCapacity: Int
-
-    private var events = Lane()
-    private var lines = Lane()
+    private var context = OutputContext(host: "", fields: [])
+    private var events = FIFO<[UInt8]>()
+    private var chunks = FIFO<OutputChunk>()
+    private var streams = [StreamState(), StreamState()]
     private var bytes = 0
-    private var inFlight = 0
     private var dropped = 0
-    private var abandoningLines = false
+    private var busy = false
+    private var abandoning = false
     private var closed = false
     private var senderExited = false
 
-    /// Bookkeeping per entry on top of its bytes: the array header and allocator rounding.
-    private static let entryOverhead = 48
-    private static let batchCount = 256
-    private static let batchBytes = 256 * 1024
+    private static let eventBatch = 64
 
-    init(byteCapacity: Int, countCapacity: Int) {
+    init(byteCapacity: Int) {
         self.byteCapacity = byteCapacity
-        self.countCapacity = countCapacity
     }
 
+    /// Lines dropped so far. While the sending thread emits the kept start of a line whose end
+    /// was dropped, this may run one ahead for a moment (see `OutputLines.skip`).
     var droppedCount: Int { lock.withLock { dropped } }
 
-    func push(_ payload: [UInt8], isEvent: Bool) {
-        let size = payload.count + OutboundQueue.entryOverhead
+    var isAbandoning: Bool { lock.withLock { abandoning } }
+
+    func setContext(_ newContext: OutputContext) {
+        lock.withLock { context = newContext }
+    }
+
+    /// Events are a handful per run (start, finish), so they are not bounded.
+    func pushEvent(_ payload: [UInt8]) {
         lock.withLock {
-            if !isEvent && abandoningLines {
-                dropped += 1
-                return
-            }
-            while bytes + size > byteCapacity || events.count + lines.count >= countCapacity {
-                if let oldest = lines.popFirst() {
-                    bytes -= oldest.count + OutboundQueue.entryOverhead
-                    dropped += 1
-                } else if !isEvent {
-                    // Queued events fill the queue alone; the newest line is the one to go.
-                    dropped += 1
-                    return
-                } else if let oldest = events.popFirst() {
-                    bytes -= oldest.count + OutboundQueue.entryOverhead
-                    dropped += 1
-                } else {
-                    break
-                }
-            }
-            bytes += size
-            if isEvent { events.append(payload) } else { lines.append(payload) }
+            events.append(payload)
             lock.broadcast()
         }
     }
 
-    /// The sending thread's next batch: events first, then lines. Waits while there is
-    /// nothing to send; nil once the queue is closed.
-    func nextBatch() -> Batch? {
+    /// Copies `data` in; drops the oldest chunks, counting their lines, while over capacity.
+    /// Output after the stream's end (a reader still running after `finish`) is ignored.
+    func pushOutput(_ data: UnsafeRawBufferPointer, stream: GELFOutputStream, time: Double) {
+        guard let last = data.last else { return }
+        let chunk = OutputChunk(bytes: Array(data), stream: stream, time: time,
+                                startsLine: true, gap: OutputGap())
         lock.withLock {
-            _ = lock.wait(until: nil) { closed || events.count + lines.count > 0 }
-            if closed { return nil }
-            let isEvents = events.count > 0
-            let payloads = isEvents
-                ? events.popBatch(maxCount: OutboundQueue.batchCount, maxBytes: OutboundQueue.batchBytes)
-                : lines.popBatch(maxCount: OutboundQueue.batchCount, maxBytes: OutboundQueue.batchBytes)
-            bytes -= payloads.reduce(0) { $0 + $1.count + OutboundQueue.entryOverhead }
-            inFlight = payloads.count
-            return Batch(payloads: payloads, isEvents: isEvents)
+            let index = stream.index
+            guard !streams[index].ended, !abandoning else { return }
+            var chunk = chunk
+            chunk.startsLine = streams[index].atLineStart
+            streams[index].atLineStart = last == 0x0A
+            while bytes + data.count > byteCapacity, let oldest = chunks.popFirst() {
+                drop(oldest)
+            }
+            bytes += data.count
+            streams[index].queued += 1
+            chunks.append(chunk)
+            lock.broadcast()
         }
     }
 
-    func batchDone(_ batch: Batch, undelivered: Int) {
+    /// Call with the lock held.
+    private func drop(_ chunk: OutputChunk) {
+        let index = chunk.stream.index
+        bytes -= chunk.bytes.count
+        streams[index].queued -= 1
+        let gap = OutputGap(dropping: chunk)
+        streams[index].gap.append(gap)
+        dropped += gap.lines
+    }
+
+    func endOutput(stream: GELFOutputStream) {
         lock.withLock {
-            inFlight = 0
-            dropped += undelivered
+            streams[stream.index].ended = true
+            lock.broadcast()
+        }
+    }
+
+    private var endingStream: GELFOutputStream? {
+        GELFOutputStream.allCases.first { streams[$0.index].ended && !streams[$0.index].endTaken && streams[$0.index].queued == 0 }
+    }
+
+    /// The sending thread's next piece of work: events first, then output in order. Waits
+    /// while there is none; nil once the queue is closed. Call `workDone` after each.
+    func nextWork() -> Work? {
+        lock.withLock {
+            _ = lock.wait(until: nil) { closed || events.count > 0 || chunks.count > 0 || endingStream != nil }
+            if closed { return nil }
+            busy = true
+            if let batch = takeEventsLocked() { return .events(batch) }
+            if var chunk = chunks.popFirst() {
+                bytes -= chunk.bytes.count
+                streams[chunk.stream.index].queued -= 1
+                chunk.gap = streams[chunk.stream.index].gap
+                streams[chunk.stream.index].gap = OutputGap()
+                return .output(chunk, context)
+            }
+            let stream = endingStream!
+            streams[stream.index].endTaken = true
+            let gap = streams[stream.index].gap
+            streams[stream.index].gap = OutputGap()
+            return .end(stream, gap, context)
+        }
+    }
+
+    /// Events that arrived while the sending thread works through a chunk: they go first.
+    func takeEvents() -> [[UInt8]]? {
+        lock.withLock { takeEventsLocked() }
+    }
+
+    private func takeEventsLocked() -> [[UInt8]]? {
+        guard events.count > 0 else { return nil }
+        var batch: [[UInt8]] = []
+        while batch.count < OutboundQueue.eventBatch, let event = events.popFirst() { batch.append(event) }
+        return batch
+    }
+
+    /// `droppedDelta`: lines undelivered or abandoned by the sending thread, less any it
+    /// managed to send part of after they were counted here.
+    func workDone(droppedDelta: Int) {
+        lock.withLock {
+            dropped += droppedDelta
+            busy = false
             lock.broadcast()
         }
     }
 
     /// Whether the transport should stop retrying the batch it holds.
-    func shouldGiveUp(_ batch: Batch) -> Bool {
-        lock.withLock { closed || (abandoningLines && !batch.isEvents) }
+    func shouldGiveUp(isEvents: Bool) -> Bool {
+        lock.withLock { closed || (abandoning && !isEvents) }
     }
 
-    /// Waits until everything queued has been handed to the transport; false at the deadline.
-    func waitUntilDrained(deadline: Double) -> Bool {
+    /// Marks every stream as ended: nothing more will be read.
+    func endAllOutput() {
         lock.withLock {
-            lock.wait(until: deadline) { events.count + lines.count + inFlight == 0 }
+            for index in streams.indices { streams[index].ended = true }
+            lock.broadcast()
         }
     }
 
-    /// Counts every queued and in-flight line as dropped (the in-flight batch once its
-    /// transport gives up, which it does within its polling slice) and refuses new lines;
-    /// returns the final dropped count, or the count so far at the deadline.
-    func abandonLines(deadline: Double) -> Int {
+    /// Waits until everything queued has been handled by the sending thread; false at the
+    /// deadline.
+    func waitUntilDrained(deadline: Double) -> Bool {
         lock.withLock {
-            abandoningLines = true
-            while let line = lines.popFirst() {
-                bytes -= line.count + OutboundQueue.entryOverhead
-                dropped += 1
-            }
+            lock.wait(until: deadline) { events.count + chunks.count == 0 && endingStream == nil && !busy }
+        }
+    }
+
+    /// Drops all queued output, counting its lines, and tells the sending thread to count
+    /// rather than send what it still holds; returns the final dropped count once it has, or
+    /// the count so far at the deadline.
+    func abandonOutput(deadline: Double) -> Int {
+        lock.withLock {
+            abandoning = true
+            while let chunk = chunks.popFirst() { drop(chunk) }
             lock.broadcast()
-            _ = lock.wait(until: deadline) { inFlight == 0 }
+            _ = lock.wait(until: deadline) { endingStream == nil && !busy }
             return dropped
         }
     }
@@ -133,43 +202,20 @@ final class OutboundQueue: @unchecked Sendable {
     }
 }
 
-/// A FIFO of payloads that pops in O(1) and compacts its storage now and then.
-private struct Lane {
-    private var items: [[UInt8]] = []
+/// A FIFO that pops in O(1) and compacts its storage now and then.
+private struct FIFO<Element> {
+    private var items: [Element?] = []
     private var head = 0
 
     var count: Int { items.count - head }
 
-    mutating func append(_ payload: [UInt8]) { items.append(payload) }
+    mutating func append(_ item: Element) { items.append(item) }
 
-    mutating func popFirst() -> [UInt8]? {
+    mutating func popFirst() -> Element? {
         guard head < items.count else { return nil }
         let first = items[head]
-        items[head] = []
+        items[head] = nil
         head += 1
-        compactIfWorthIt()
-        return first
-    }
-
-    mutating func popBatch(maxCount: Int, maxBytes: Int) -> ArraySlice<[UInt8]> {
-        var end = head
-        var size = 0
-        while end < items.count, end - head < maxCount, end == head || size + items[end].count <= maxBytes {
-            size += items[end].count
-            end += 1
-        }
-        var batch: [[UInt8]] = []
-        batch.reserveCapacity(end - head)
-        for index in head..<end {
-            batch.append([])
-            swap(&batch[batch.count - 1], &items[index])
-        }
-        head = end
-        compactIfWorthIt()
-        return batch[...]
-    }
-
-    private mutating func compactIfWorthIt() {
         if head == items.count {
             items.removeAll(keepingCapacity: true)
             head = 0
@@ -177,5 +223,6 @@ private struct Lane {
             items.removeFirst(head)
             head = 0
         }
+        return first
     }
 }

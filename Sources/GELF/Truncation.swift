@@ -26,3 +26,25 @@ extension GELFMessage {
         }
     }
 }
+
+/// UDP only: the largest message 128 chunks can carry, and what to do with a larger one.
+struct DatagramBudget {
+    let budget: Int
+    let compression: GELFCompression
+
+    /// `encoded` when it fits, otherwise `message()` truncated until it does.
+    func fit(_ encoded: [UInt8], _ message: () -> GELFMessage) -> [UInt8] {
+        guard encoded.count > budget, !fits(encoded) else { return encoded }
+        return message().encodedTruncated(toFit: fits, encodedSize: encoded.count, budget: budget)
+    }
+
+    /// Only for messages already over the budget uncompressed, which at the default chunk
+    /// size never happens: compressing here as well keeps the common path cheap.
+    private func fits(_ encoded: [UInt8]) -> Bool {
+        if encoded.count <= budget { return true }
+        guard let deflater = Deflater(compression) else { return false }
+        var compressed: [UInt8] = []
+        deflater.compress(encoded, into: &compressed)
+        return compressed.count <= budget
+    }
+}

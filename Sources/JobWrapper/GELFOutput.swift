@@ -4,9 +4,10 @@ import Glibc
 #endif
 
 /// One run's stream to Graylog: a `start` event, every output line, a `finish` event, all
-/// tagged so that `_job:X AND _run_id:Y` shows the whole run. Sending never blocks the job;
-/// see `GELFSender`.
-final class GELFOutput: OutputLineSink, @unchecked Sendable {
+/// tagged so that `_job:X AND _run_id:Y` shows the whole run. Sending never blocks the job:
+/// the pump's chunks are only copied here, and split into lines on the sender's thread; see
+/// `GELFSender`.
+final class GELFOutput: OutputSink, @unchecked Sendable {
     /// How long a finished run may wait for Graylog before `jobrun` exits.
     static let flushTimeout = 1.0
 
@@ -18,12 +19,19 @@ final class GELFOutput: OutputLineSink, @unchecked Sendable {
         self.sender = sender
         self.host = host
         common = [GELFField("_job", job), GELFField("_run_id", runID), GELFField("_pid", Int(pid)), GELFField("_fence", Int(fence))]
+        sender.setOutputContext(host: host, fields: common)
     }
 
-    func line(_ bytes: UnsafeRawBufferPointer, stream: OutputStream, number: Int) {
-        sender.send(GELFMessage(host: host, shortMessage: Array(bytes), timestamp: Self.now(),
-                                level: stream == .stdout ? 6 : 3,
-                                fields: common + [GELFField("_stream", stream.rawValue), GELFField("_event", "output"), GELFField("_line", number)]))
+    func output(_ bytes: UnsafeRawBufferPointer, stream: OutputStream) {
+        sender.sendOutput(bytes, stream: Self.gelfStream(stream))
+    }
+
+    func endOfOutput(stream: OutputStream) {
+        sender.endOutput(stream: Self.gelfStream(stream))
+    }
+
+    private static func gelfStream(_ stream: OutputStream) -> GELFOutputStream {
+        stream == .stdout ? .stdout : .stderr
     }
 
     func started(job: String, command: String, scheduledFor: String?) {

@@ -37,11 +37,12 @@ public struct JobRun {
         }
 
         let runID = RunID.make()
+        let reports = settings.reporting ? RunReports(settings: settings, runID: runID, diagnostics: diagnostics) : nil
         var fence: Int64 = 0
         var lease: HeldLease?
         var claimedOccurrence: Int64?
         if settings.locking {
-            switch acquire(settings, runID: runID) {
+            switch acquire(settings, runID: runID, reports: reports) {
             case .held(let l, let f, let occurrence):
                 lease = l
                 fence = f
@@ -75,21 +76,23 @@ public struct JobRun {
         let gelf = startGELF(settings, runID: runID, pid: child.pid, fence: fence)
         gelf?.started(job: job.name, command: settings.argv.joined(separator: " "),
                       scheduledFor: claimedOccurrence.map { rfc3339($0, timeZone: job.timezone) })
-        let sinks: [OutputLineSink] = gelf.map { [$0] } ?? []
+        let sinks: [OutputSink] = gelf.map { [$0] } ?? []
         let pumps = [
             OutputPump(source: child.stdoutPipe, destination: invocation.quiet ? nil : 1, stream: .stdout, sinks: sinks, tail: tail),
             OutputPump(source: child.stderrPipe, destination: invocation.quiet ? nil : 2, stream: .stderr, sinks: sinks, tail: tail),
         ]
         pumps.forEach { $0.start() }
+        reports?.started(pid: child.pid, scheduledFor: claimedOccurrence, fence: fence, command: settings.argv.joined(separator: " "))
 
         var supervisor = Supervisor(child: child, lease: lease, timeoutMs: settings.timeout?.milliseconds,
                                     killAfterMs: job.killAfter.milliseconds, diagnostics: diagnostics)
         let ending = supervisor.run(startedAt: started)
-        if var l = supervisor.lease, l.timeline.childExited() == .release {
-            l.client.release(keys: l.keys, owner: l.owner, holdUntil: cronlock.map { startedAtWall + $0.graceSeconds + 1 })
-        }
         for pump in pumps where !pump.waitForEnd(timeoutMs: 2000) {
             diagnostics.warning("a process left behind by the job still holds its output open; not waiting for it")
+        }
+        reports?.finished(ending, tail: tail)
+        if var l = supervisor.lease, l.timeline.childExited() == .release {
+            l.client.release(keys: l.keys, owner: l.owner, holdUntil: cronlock.map { startedAtWall + $0.graceSeconds + 1 })
         }
         gelf?.finished(job: job.name, ending: ending)
         diagnostics.info("\(job.name) ended: \(ending.outcome), exit \(ending.exitCode), \(ending.durationMs) ms")
@@ -115,7 +118,7 @@ public struct JobRun {
         case exit(Int32)
     }
 
-    private func acquire(_ settings: RunSettings, runID: String) -> Acquisition {
+    private func acquire(_ settings: RunSettings, runID: String, reports: RunReports?) -> Acquisition {
         let job = settings.job
         var keys = LeaseKeys(prefix: settings.config.keyPrefix, job: job.name)
         var owner = "\(settings.host):\(getpid()):\(runID)"
@@ -132,6 +135,7 @@ public struct JobRun {
         let waitUntil = monotonicMs() + settings.lockWait.milliseconds
         do {
             try client.connect()
+            reports?.useRedis(client)
             while true {
                 let sentAt = monotonicMs()
                 switch try client.acquire(keys: keys, owner: owner, ttlMs: ttl, claim: claim) {
@@ -141,11 +145,13 @@ public struct JobRun {
                                  fence: fence, occurrence: claim?.epoch)
                 case .occurrenceTaken(let other):
                     diagnostics.info("occurrence already claimed by run \(other): not running")
+                    reports?.skipped(.occurrenceTaken, holder: other, scheduledFor: claim?.epoch)
                     return .exit(ExitCode.notRun)
                 case .lockHeld(let holder, let ttlLeft):
                     let now = monotonicMs()
                     if now >= waitUntil {
                         diagnostics.info("lock \(keys.lock) held by \(holder) (\(ttlLeft) ms left): not running")
+                        reports?.skipped(.lockHeld, holder: holder, scheduledFor: claim?.epoch)
                         return .exit(ExitCode.notRun)
                     }
                     // Jitter keeps waiting hosts from retrying in lock-step.
@@ -163,6 +169,7 @@ public struct JobRun {
                 return .exit(ExitCode.wrapperError)
             case .run:
                 diagnostics.warning("Redis unreachable, running \(job.name) WITHOUT a lock (on_redis_down: run): \(error)")
+                reports?.redisUnreachable()
                 return .runWithoutLock
             }
         }

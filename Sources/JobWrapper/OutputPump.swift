@@ -5,24 +5,26 @@ import Glibc
 
 public enum OutputStream: String, Sendable { case stdout, stderr }
 
-/// Receives every line of the job's output, as bytes, numbered per stream from 1. A final line
-/// without a newline is delivered too. Called from the pump's thread.
-public protocol OutputLineSink: AnyObject, Sendable {
-    func line(_ bytes: UnsafeRawBufferPointer, stream: OutputStream, number: Int)
+/// Receives the job's output as read, chunk by chunk; lines may span chunks. Called from
+/// the pump's thread, so a sink must hand the bytes on quickly and never block: the job
+/// waits while its pipe is full.
+public protocol OutputSink: AnyObject, Sendable {
+    func output(_ bytes: UnsafeRawBufferPointer, stream: OutputStream)
+    func endOfOutput(stream: OutputStream)
 }
 
 /// Copies one of the child's pipes to our own fd unchanged (so cron mail still works) and
-/// splits it into lines for the sinks, on a dedicated thread. Pass-through comes first: the
+/// hands every chunk to the sinks, on a dedicated thread. Pass-through comes first: the
 /// bytes are written out before any sink sees them.
 final class OutputPump: @unchecked Sendable {
     private let source: Int32
     private let destination: Int32?
     private let stream: OutputStream
-    private let sinks: [OutputLineSink]
+    private let sinks: [OutputSink]
     private let tail: OutputTail
     private let done = DispatchSemaphore(value: 0)
 
-    init(source: Int32, destination: Int32?, stream: OutputStream, sinks: [OutputLineSink], tail: OutputTail) {
+    init(source: Int32, destination: Int32?, stream: OutputStream, sinks: [OutputSink], tail: OutputTail) {
         self.source = source
         self.destination = destination
         self.stream = stream
@@ -49,8 +51,6 @@ final class OutputPump: @unchecked Sendable {
         let chunkSize = 64 * 1024
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 1)
         defer { buffer.deallocate() }
-        var pending: [UInt8] = []
-        var lineNumber = 0
         var echo = destination
         while true {
             let n = read(source, buffer.baseAddress, chunkSize)
@@ -61,32 +61,10 @@ final class OutputPump: @unchecked Sendable {
                 echo = nil   // our reader went away; keep draining so the job never blocks
             }
             tail.append(chunk)
-            guard !sinks.isEmpty else { continue }
-            var start = 0
-            while let nl = chunk[start...].firstIndex(of: 0x0A) {
-                lineNumber += 1
-                if pending.isEmpty {
-                    deliver(UnsafeRawBufferPointer(rebasing: chunk[start..<nl]), lineNumber)
-                } else {
-                    pending.append(contentsOf: chunk[start..<nl])
-                    pending.withUnsafeBytes { deliver($0, lineNumber) }
-                    pending.removeAll(keepingCapacity: true)
-                }
-                start = nl + 1
-            }
-            if start < n { pending.append(contentsOf: chunk[start..<n]) }
+            for sink in sinks { sink.output(chunk, stream: stream) }
         }
-        if !pending.isEmpty {
-            lineNumber += 1
-            pending.withUnsafeBytes { deliver($0, lineNumber) }
-        }
+        for sink in sinks { sink.endOfOutput(stream: stream) }
         close(source)
-    }
-
-    private func deliver(_ line: UnsafeRawBufferPointer, _ number: Int) {
-        var bytes = line
-        if let last = bytes.last, last == 0x0D { bytes = UnsafeRawBufferPointer(rebasing: bytes.dropLast()) }
-        for sink in sinks { sink.line(bytes, stream: stream, number: number) }
     }
 }
 

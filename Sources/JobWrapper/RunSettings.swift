@@ -14,6 +14,8 @@ struct RunSettings {
     let lockWait: Timespan
     let timeout: Timespan?
     let topology: RedisTopology
+    /// `--no-monitor` turns off start/finish/skip reports (`--monitor URL` sets monitor_url).
+    let reporting: Bool
 
     /// gethostname(2) directly: Foundation's hostName may resolve the name through DNS, which
     /// a wrapper that runs on every cron tick must not wait for.
@@ -54,6 +56,7 @@ struct RunSettings {
         }
         host = inv.host ?? env["JOBWATCH_HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.systemHostName()
         locking = !inv.noLock && job.lock == .exclusive
+        reporting = !inv.noMonitor
         lockTTL = inv.lockTTL ?? job.lockTTL
         lockWait = inv.lockWait ?? job.lockWait
         if let t = inv.timeout {

@@ -32,10 +32,14 @@ public struct MonitorConfig: Sendable {
     public var publicStatusPage = false
     public var report = WeeklyReport()
     public var historyDays = 93
+    /// First wait before re-sending an alert a channel failed to take; doubles per attempt.
+    public var retryInitial = Timespan(seconds: 2)
+    /// The longest wait between two attempts at one alert.
+    public var retryMax = Timespan(seconds: 300)
 
     public init() {}
 
-    static let keys = ["listen", "public_url", "tokens", "channels", "default_alerts", "public_status_page", "report", "history_days"]
+    static let keys = ["listen", "public_url", "tokens", "channels", "default_alerts", "public_status_page", "report", "history_days", "retry_initial", "retry_max"]
     static let scopes = ["report", "read", "admin"]
 
     mutating func read(_ m: YAMLFile.Mapping) {
@@ -45,6 +49,8 @@ public struct MonitorConfig: Sendable {
         publicURL = m.string("public_url")
         publicStatusPage = m.bool("public_status_page") ?? publicStatusPage
         historyDays = m.int("history_days", range: 1...3650) ?? historyDays
+        retryInitial = m.timespan("retry_initial", atLeast: Timespan(milliseconds: 10)) ?? retryInitial
+        retryMax = m.timespan("retry_max", atLeast: retryInitial) ?? retryMax
         if case .sequence(let items)? = m.node("tokens") {
             for item in items {
                 guard let t = file.mapping(item, what: "monitor.tokens entry") else { continue }

@@ -6,9 +6,21 @@ extension JobMonitor {
         if let kind = incident?.kind.jobState { return kind }
         // Late is shown, never scheduled: a wake-up at every scheduled time would double the
         // timer load for a state that never alerts.
-        if let expected = expectedOccurrence, now >= expected { return .late }
+        if let expected = awaitedOccurrence(at: now), now >= expected { return .late }
         if !runningRuns.isEmpty { return .running }
         return lastRun == nil ? .new : .up
+    }
+
+    /// The occurrence awaited at `now`, seeing through a pause that has ended but whose end
+    /// no event has processed yet.
+    func awaitedOccurrence(at now: Int64) -> Int64? {
+        guard let until = pause?.until, until <= now else { return expectedOccurrence }
+        return occurrenceAfterPause(endingAt: until)
+    }
+
+    func occurrenceAfterPause(endingAt t: Int64) -> Int64? {
+        if let expected = expectedOccurrence, expected > t { return expected }
+        return spec.occurrence(after: t)
     }
 
     public func isPaused(at now: Int64) -> Bool {
@@ -109,7 +121,7 @@ extension JobMonitor {
     /// Occurrences scheduled while paused are excused; watching restarts at the resume.
     mutating func endPause(at t: Int64) {
         pause = nil
-        if expectedOccurrence.map({ $0 <= t }) ?? true { expectedOccurrence = spec.occurrence(after: t) }
+        expectedOccurrence = occurrenceAfterPause(endingAt: t)
         if incident != nil { nextRealert = spec.realertEvery.map { t + $0 } }
     }
 

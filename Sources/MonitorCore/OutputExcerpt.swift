@@ -33,19 +33,4 @@ public enum OutputExcerpt {
         }
         return result + marker
     }
-
-    /// At most `limit` UTF-16 units, keeping the end.
-    static func suffix(_ text: String, utf16Limit limit: Int) -> String {
-        guard text.utf16.count > limit else { return text }
-        var kept: [Character] = []
-        var used = 0
-        let budget = limit - marker.utf16.count
-        for character in text.reversed() {
-            let size = character.utf16.count
-            if used + size > budget { break }
-            kept.append(character)
-            used += size
-        }
-        return marker + String(kept.reversed())
-    }
 }

@@ -13,7 +13,8 @@ func timeOfDay(_ t: Int64, timeZone: String) -> String {
     return clock.hasSuffix(":00") ? String(clock.prefix(5)) : clock
 }
 
-/// A length of time written as in job files: `10m`, `1h30m`, `250ms`.
+/// A length of time written as in job files: `10m`, `1h30m`, `250ms`. Past a second the
+/// milliseconds are noise, so they are dropped.
 func span(_ milliseconds: Int64) -> String {
-    Timespan(milliseconds: milliseconds).description
+    Timespan(milliseconds: milliseconds < 1000 ? milliseconds : milliseconds / 1000 * 1000).description
 }

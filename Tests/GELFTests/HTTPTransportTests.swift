@@ -25,10 +25,7 @@ final class HTTPTransportTests: XCTestCase {
         for compression in GELFCompression.allCases {
             let (process, output, port) = try startReceiver(count: 3)
             let sender = try GELFSender(url: "http://127.0.0.1:\(port)/gelf", compression: compression)
-            for number in 1...2 {
-                sender.send(GELFMessage(host: "web-01", shortMessage: "line \(number)", timestamp: 1, level: 6,
-                                        fields: [GELFField("_line", number)]))
-            }
+            sender.output("line 1\nline 2\n")
             sender.finish(finalMessage: { dropped in
                 GELFMessage(host: "web-01", shortMessage: "finish", timestamp: 2, level: 6,
                             fields: [GELFField("_dropped_lines", dropped)])
@@ -48,9 +45,7 @@ final class HTTPTransportTests: XCTestCase {
 
     func testUnreachableServerDoesNotHoldUpFinish() throws {
         let sender = try GELFSender(url: "http://127.0.0.1:\(refusedPort())/gelf")
-        for number in 1...1000 {
-            sender.send(GELFMessage(host: "h", shortMessage: "line \(number)", timestamp: 1, level: 6))
-        }
+        sender.output((1...1000).map { "line \($0)\n" }.joined())
         let start = Date()
         var reported = -1
         sender.finish(finalMessage: { reported = $0

@@ -1,4 +1,5 @@
 import Foundation
+import GELF
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -155,4 +156,15 @@ func residentBytes() -> Int {
     let statm = (try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8)) ?? "0 0"
     let pages = Int(statm.split(separator: " ")[1]) ?? 0
     return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+}
+
+extension GELFSender {
+    /// Hands `text` over as one chunk, as a pipe reader would after one read().
+    func output(_ text: String, _ stream: GELFOutputStream = .stdout) {
+        output(Array(text.utf8), stream)
+    }
+
+    func output(_ bytes: [UInt8], _ stream: GELFOutputStream = .stdout) {
+        bytes.withUnsafeBytes { sendOutput($0, stream: stream) }
+    }
 }

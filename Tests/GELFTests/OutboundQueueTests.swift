@@ -3,57 +3,54 @@ import XCTest
 @testable import GELF
 
 final class OutboundQueueTests: XCTestCase {
-    private func payload(_ number: Int) -> [UInt8] { Array("line \(number)".utf8) }
-
-    private func drain(_ queue: OutboundQueue) -> [String] {
-        var seen: [String] = []
-        while queue.waitUntilDrained(deadline: 0) == false, let batch = queue.nextBatch() {
-            seen += batch.payloads.map { String(decoding: $0, as: UTF8.self) }
-            queue.batchDone(batch, undelivered: 0)
-        }
-        return seen
+    private func push(_ queue: OutboundQueue, _ text: String, _ stream: GELFOutputStream = .stdout) {
+        Array(text.utf8).withUnsafeBytes { queue.pushOutput($0, stream: stream, time: 1) }
     }
 
-    func testDropsTheOldestLinesAndCountsThem() {
-        let queue = OutboundQueue(byteCapacity: 1 << 20, countCapacity: 10)
-        for number in 1...15 { queue.push(payload(number), isEvent: false) }
-        XCTAssertEqual(queue.droppedCount, 5)
-        XCTAssertEqual(drain(queue), (6...15).map { "line \($0)" })
+    func testDroppedChunksCountTheirLinesWithContent() throws {
+        let queue = OutboundQueue(byteCapacity: 10)
+        push(queue, "ab\n\ncd")   // "ab", an empty line, and "cd" continuing in the next chunk
+        push(queue, "ef\n")
+        XCTAssertEqual(queue.droppedCount, 0)
+        push(queue, "g\n")        // pushes out the first chunk: only "ab" had content
+        XCTAssertEqual(queue.droppedCount, 1)
+        push(queue, "h\n")
+        push(queue, "xxxxxx")     // pushes out "ef\n", the end of "cdef"
+        XCTAssertEqual(queue.droppedCount, 2)
+        guard case .output(let chunk, _)? = queue.nextWork() else { return XCTFail("expected output") }
+        XCTAssertEqual(chunk.bytes, Array("g\n".utf8))
+        XCTAssertEqual(chunk.gap.bytes, 9)
+        XCTAssertEqual(chunk.gap.newlines, 3, "line numbers jump by every line dropped")
+        XCTAssertEqual(chunk.gap.lines, 2)
+        XCTAssertFalse(chunk.gap.endsMidLine)
     }
 
-    func testByteCapacityBoundsTheQueue() {
-        let queue = OutboundQueue(byteCapacity: 10 * (100 + 48), countCapacity: 1000)
-        for _ in 1...50 { queue.push([UInt8](repeating: 65, count: 100), isEvent: false) }
-        XCTAssertEqual(queue.droppedCount, 40)
+    func testStreamsKeepTheirOwnGapsAndEventsGoFirst() throws {
+        let queue = OutboundQueue(byteCapacity: 8)
+        push(queue, "out1\n")
+        push(queue, "err1", .stderr)   // pushes out stdout's chunk
+        queue.pushEvent(Array("start".utf8))
+        guard case .events(let events)? = queue.nextWork() else { return XCTFail("expected events") }
+        XCTAssertEqual(events, [Array("start".utf8)])
+        queue.workDone(droppedDelta: 0)
+        guard case .output(let chunk, _)? = queue.nextWork() else { return XCTFail("expected output") }
+        XCTAssertEqual(chunk.stream, .stderr)
+        XCTAssertEqual(chunk.gap.bytes, 0, "the gap belongs to stdout")
+        queue.workDone(droppedDelta: 0)
+        queue.endOutput(stream: .stdout)
+        guard case .end(let stream, let gap, _)? = queue.nextWork() else { return XCTFail("expected end") }
+        XCTAssertEqual(stream, .stdout)
+        XCTAssertEqual(gap.lines, 1)
     }
 
-    func testEventsAreNeverPushedOutByLinesAndGoFirst() {
-        let queue = OutboundQueue(byteCapacity: 1 << 20, countCapacity: 4)
-        queue.push(payload(1), isEvent: false)
-        queue.push(Array("start".utf8), isEvent: true)
-        for number in 2...10 { queue.push(payload(number), isEvent: false) }
-        XCTAssertEqual(drain(queue), ["start", "line 8", "line 9", "line 10"])
-        XCTAssertEqual(queue.droppedCount, 7)
-    }
-
-    func testAbandonedLinesAreCountedAndLaterLinesRefused() {
-        let queue = OutboundQueue(byteCapacity: 1 << 20, countCapacity: 100)
-        for number in 1...3 { queue.push(payload(number), isEvent: false) }
-        XCTAssertEqual(queue.abandonLines(deadline: 0), 3)
-        queue.push(payload(4), isEvent: false)
-        queue.push(Array("finish".utf8), isEvent: true)
-        XCTAssertEqual(queue.droppedCount, 4)
-        XCTAssertEqual(drain(queue), ["finish"])
-    }
-
-    func testSendIsSafeFromTwoReaderThreads() throws {
+    func testSendOutputIsSafeFromTwoReaderThreads() throws {
         let receiver = UDPReceiver()
         defer { receiver.stop() }
         let sender = try GELFSender(url: receiver.url, compression: .none)
         DispatchQueue.concurrentPerform(iterations: 2) { stream in
-            for number in 1...20_000 {
-                sender.send(GELFMessage(host: "h", shortMessage: "line \(number)", timestamp: 1, level: 6,
-                                        fields: [GELFField("_stream", stream == 0 ? "stdout" : "stderr")]))
+            for block in 0..<200 {
+                let text = (1...100).map { "line \(block * 100 + $0)\n" }.joined()
+                sender.output(text, stream == 0 ? .stdout : .stderr)
             }
         }
         var reported = -1

@@ -15,6 +15,7 @@ final class CronlockTests: XCTestCase {
     private func env(_ h: JobrunHarness, _ extra: [String: String] = [:]) -> [String: String] {
         var e = h.environment.filter { !$0.key.hasPrefix("JOBWATCH_") }
         e["JOBWATCH_CONFIG"] = h.path("jobwatch.yaml")
+        e["JOBWATCH_SPOOL_DIR"] = h.path("spool")
         e["CRONLOCK_HOST"] = "127.0.0.1"
         e["CRONLOCK_PORT"] = String(h.redis.port)
         e["CRONLOCK_CONFIG"] = h.path("cronlock.conf")

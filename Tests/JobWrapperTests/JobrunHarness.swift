@@ -25,6 +25,7 @@ final class JobrunHarness {
         env["JOBWATCH_REDIS"] = redis.url
         env["JOBWATCH_JOBS_DIR"] = jobsDir
         env["JOBWATCH_KEY_PREFIX"] = "test:"
+        env["JOBWATCH_SPOOL_DIR"] = root + "/spool"
         env["TZ"] = "UTC"
         return env
     }

@@ -1,0 +1,100 @@
+import MonitorCore
+
+/// One job's line of the weekly report (SPEC §3.2 `report.jobs[]`).
+public struct JobReport: Codable, Sendable, Equatable {
+    public var job: String
+    /// Scheduled occurrences in the period, leaving out those that fell while paused.
+    public var expected: Int
+    /// Every run started in the period, scheduled or not.
+    public var runs: Int
+    public var succeeded: Int
+    /// Runs that ended in failure, timeout, lost lock or kill.
+    public var failed: Int
+    /// Expected occurrences with no start by scheduled time + grace.
+    public var missed: Int
+    /// Occurrences whose run started more than a minute late but within grace.
+    public var late: Int
+    /// Runs that went past `max_runtime` (still running ones included).
+    public var overdue: Int
+    /// `succeeded / (finished runs + missed)`: a missed run is work that did not get done,
+    /// so a job that never starts scores 0 rather than a perfect rate over no runs. 1 when
+    /// nothing was due and nothing ran.
+    public var successRate: Double
+    public var durationMs: DurationStats
+    /// Seconds spent in `missed`, `failed` or `overdue` within the period.
+    public var downtimeS: Int64
+
+    public struct DurationStats: Codable, Sendable, Equatable {
+        public var p50: Int64?
+        public var p95: Int64?
+        public var max: Int64?
+
+        public init(p50: Int64?, p95: Int64?, max: Int64?) {
+            self.p50 = p50
+            self.p95 = p95
+            self.max = max
+        }
+
+        /// Nearest-rank percentiles: always a duration some run really took.
+        init(_ durations: [Int64]) {
+            let sorted = durations.sorted()
+            func rank(_ p: Int) -> Int64? {
+                sorted.isEmpty ? nil : sorted[Swift.max(0, (p * sorted.count + 99) / 100 - 1)]
+            }
+            self.init(p50: rank(50), p95: rank(95), max: sorted.last)
+        }
+
+        // Nulls are written out so every report has the same shape.
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(p50, forKey: .p50)
+            try c.encode(p95, forKey: .p95)
+            try c.encode(max, forKey: .max)
+        }
+    }
+
+    public var hasProblems: Bool { missed > 0 || failed > 0 || overdue > 0 }
+
+    private enum CodingKeys: String, CodingKey {
+        case job, expected, runs, succeeded, failed, missed, late, overdue
+        case successRate = "success_rate", durationMs = "duration_ms", downtimeS = "downtime_s"
+    }
+}
+
+extension JobReport {
+    /// The job over `[from, to)`; `now` decides which deadlines have passed (a report that
+    /// ends now must not call a run missed while its grace is still running).
+    public init(_ history: JobHistory, from: Int64, to: Int64, now: Int64) {
+        self.init(history, spans: history.stateSpans(from: from, to: to), from: from, to: to, now: now)
+    }
+
+    init(_ history: JobHistory, spans: [StateSpan], from: Int64, to: Int64, now: Int64) {
+        let spec = history.spec
+        let occurrences = OccurrenceMatching.classify(
+            OccurrenceMatching.scheduled(spec, from: from, to: to),
+            spec: spec, runs: history.runs, spans: spans, now: now)
+        let started = history.runs.filter { $0.startedAt >= from && $0.startedAt < to }
+        let finished = started.filter { $0.outcome != nil }
+        let succeeded = finished.filter { $0.outcome == .success }.count
+        let missed = occurrences.filter { $0.outcome == .missed }.count
+        let overdue = spec.maxRuntime.map { limit in
+            started.filter { ($0.durationMs ?? (now - $0.startedAt)) > limit }.count
+        } ?? 0
+        let denominator = finished.count + missed
+        let downtime = spans.map { span in
+            StateSpan(state: span.state, since: span.since, start: span.start, end: min(span.end, max(span.start, now)))
+        }.time(in: downStates)
+
+        job = spec.name
+        expected = occurrences.filter { $0.outcome != .paused }.count
+        runs = started.count
+        self.succeeded = succeeded
+        failed = finished.count - succeeded
+        self.missed = missed
+        late = occurrences.filter(\.startedLate).count
+        self.overdue = overdue
+        successRate = denominator == 0 ? 1 : (Double(succeeded) / Double(denominator) * 10_000).rounded() / 10_000
+        durationMs = DurationStats(finished.compactMap(\.durationMs))
+        downtimeS = downtime / 1000
+    }
+}

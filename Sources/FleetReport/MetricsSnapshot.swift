@@ -1,0 +1,152 @@
+import MonitorCore
+
+/// What `GET /metrics` exposes, as plain values the monitor reads from Redis. The daemon
+/// owns a swift-prometheus `PrometheusCollectorRegistry`; it keeps the previous snapshot and
+/// applies `updates(since:)` to it, so this target stays free of the registry's state and
+/// every exposed number is decided here, in a unit test.
+public struct MetricsSnapshot: Sendable, Equatable {
+    public var jobs: [Job]
+    /// Alert deliveries given up on, per channel, since the monitor's data began (monotonic).
+    public var alertDeliveryFailures: [String: Int64]
+    /// The spool depth each host last reported with its events.
+    public var spoolDepth: [String: Int64]
+
+    public struct Job: Sendable, Equatable {
+        public var name: String
+        public var state: JobState
+        /// Epoch milliseconds of the last successful run's finish.
+        public var lastSuccess: Int64?
+        /// Monotonic totals (the monitor's counters, not the trimmed history).
+        public var missedTotal: Int64
+        public var failedTotal: Int64
+        /// Recently finished runs; each is observed into the histogram once, by id.
+        public var finishedRuns: [FinishedRun]
+
+        public init(
+            name: String, state: JobState, lastSuccess: Int64?, missedTotal: Int64, failedTotal: Int64,
+            finishedRuns: [FinishedRun]
+        ) {
+            self.name = name
+            self.state = state
+            self.lastSuccess = lastSuccess
+            self.missedTotal = missedTotal
+            self.failedTotal = failedTotal
+            self.finishedRuns = finishedRuns
+        }
+    }
+
+    public struct FinishedRun: Sendable, Equatable {
+        public var runID: String
+        public var durationMs: Int64
+
+        public init(runID: String, durationMs: Int64) {
+            self.runID = runID
+            self.durationMs = durationMs
+        }
+    }
+
+    public init(jobs: [Job], alertDeliveryFailures: [String: Int64], spoolDepth: [String: Int64]) {
+        self.jobs = jobs
+        self.alertDeliveryFailures = alertDeliveryFailures
+        self.spoolDepth = spoolDepth
+    }
+}
+
+public struct MetricLabel: Sendable, Hashable {
+    public var name: String
+    public var value: String
+
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+extension [MetricLabel] {
+    /// The shape swift-prometheus's `make…(name:labels:)` takes.
+    public var pairs: [(String, String)] { map { ($0.name, $0.value) } }
+}
+
+/// One change to apply to the registry, in the words of swift-prometheus's API.
+public enum MetricUpdate: Sendable, Equatable {
+    /// `makeGauge(name:labels:help:).set(to:)`
+    case setGauge(String, [MetricLabel], Double)
+    /// `makeCounter(name:labels:help:).increment(by:)`
+    case incrementCounter(String, [MetricLabel], Int64)
+    /// `makeDurationHistogram(name:labels:buckets:help:).record(_:)`
+    case observe(String, [MetricLabel], durationMs: Int64)
+    /// `unregisterGauge/Counter/DurationHistogram` for every series of a job that is gone.
+    case removeJob(String)
+}
+
+/// The metric catalogue: names, help texts, histogram buckets.
+public enum JobwatchMetrics {
+    /// One series per state, 1 for the current one: `jobwatch_job_state{state="failed"} == 1`
+    /// alerts without knowing an enum's numbering, and `sum by (state)` counts the fleet.
+    public static let state = "jobwatch_job_state"
+    public static let lastSuccess = "jobwatch_job_last_success_timestamp_seconds"
+    public static let runDuration = "jobwatch_job_run_duration_seconds"
+    public static let missed = "jobwatch_job_missed_runs_total"
+    public static let failed = "jobwatch_job_failed_runs_total"
+    public static let deliveryFailures = "jobwatch_alert_delivery_failures_total"
+    public static let spoolDepth = "jobwatch_spool_depth"
+
+    public static let help: [String: String] = [
+        state: "Current monitor state of the job (1 for the current state, 0 otherwise).",
+        lastSuccess: "Unix time of the job's last successful run.",
+        runDuration: "Duration of finished runs.",
+        missed: "Occurrences with no start by scheduled time plus grace.",
+        failed: "Runs that failed, timed out, lost their lock or were killed.",
+        deliveryFailures: "Alert deliveries given up on after permanent errors.",
+        spoolDepth: "Events waiting in a host's spool, as last reported by the host.",
+    ]
+
+    /// Cron jobs run from about a second to several hours: 1s … 6h.
+    public static let runDurationBucketsMs: [Int64] = [
+        1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14_400, 21_600,
+    ].map { $0 * 1000 }
+}
+
+extension MetricsSnapshot {
+    /// What to change in the registry to go from `previous` (nil: an empty registry) to this.
+    /// Counters only move up: a total that shrank (history rebuilt) is left where it was.
+    public func updates(since previous: MetricsSnapshot?) -> [MetricUpdate] {
+        let before = Dictionary((previous?.jobs ?? []).map { ($0.name, $0) }, uniquingKeysWith: { $1 })
+        var updates: [MetricUpdate] = []
+        for job in jobs {
+            let labels = [MetricLabel(name: "job", value: job.name)]
+            let old = before[job.name]
+            for state in JobState.allCases {
+                let value: Double = state == job.state ? 1 : 0
+                if old == nil || (state == job.state) != (state == old!.state) {
+                    updates.append(.setGauge(JobwatchMetrics.state, labels + [MetricLabel(name: "state", value: state.rawValue)], value))
+                }
+            }
+            if let success = job.lastSuccess, success != old?.lastSuccess {
+                updates.append(.setGauge(JobwatchMetrics.lastSuccess, labels, Double(success) / 1000))
+            }
+            if job.missedTotal > old?.missedTotal ?? 0 {
+                updates.append(.incrementCounter(JobwatchMetrics.missed, labels, job.missedTotal - (old?.missedTotal ?? 0)))
+            }
+            if job.failedTotal > old?.failedTotal ?? 0 {
+                updates.append(.incrementCounter(JobwatchMetrics.failed, labels, job.failedTotal - (old?.failedTotal ?? 0)))
+            }
+            let seen = Set(old?.finishedRuns.map(\.runID) ?? [])
+            for run in job.finishedRuns where !seen.contains(run.runID) {
+                updates.append(.observe(JobwatchMetrics.runDuration, labels, durationMs: run.durationMs))
+            }
+        }
+        let current = Set(jobs.map(\.name))
+        updates += (previous?.jobs ?? []).filter { !current.contains($0.name) }.map { .removeJob($0.name) }
+        for (channel, total) in alertDeliveryFailures.sorted(by: { $0.key < $1.key }) {
+            let delta = total - (previous?.alertDeliveryFailures[channel] ?? 0)
+            if delta > 0 {
+                updates.append(.incrementCounter(JobwatchMetrics.deliveryFailures, [MetricLabel(name: "channel", value: channel)], delta))
+            }
+        }
+        for (host, depth) in spoolDepth.sorted(by: { $0.key < $1.key }) where previous?.spoolDepth[host] != depth {
+            updates.append(.setGauge(JobwatchMetrics.spoolDepth, [MetricLabel(name: "host", value: host)], Double(depth)))
+        }
+        return updates
+    }
+}

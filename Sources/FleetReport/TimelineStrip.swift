@@ -1,0 +1,101 @@
+import MonitorCore
+
+/// A job's last seven days as marks on a strip: each occurrence when there are few, else
+/// three-hour bins showing the worst thing that happened in them. Bins keep a minute-level
+/// job's strip as small as a daily job's, so 1,000 jobs still render in milliseconds.
+struct TimelineStrip {
+    static let days: Int64 = 7
+    static let width = 280
+    static let height = 16
+    static let maxMarks = 56
+
+    struct Mark: Equatable {
+        var start: Int64
+        var end: Int64
+        var outcome: OccurrenceOutcome
+    }
+
+    let marks: [Mark]
+    let start: Int64
+    let end: Int64
+
+    init(_ row: StatusRow, now: Int64) {
+        end = now
+        start = now - Self.days * 86_400_000
+        let history = JobHistory(spec: row.spec, runs: row.runs, changes: row.changes)
+        let spans = history.stateSpans(from: start, to: end)
+        let instants = Self.firstInstants(row.spec, from: start, to: end, limit: Self.maxMarks + 1)
+        if instants.count <= Self.maxMarks {
+            let occurrences = OccurrenceMatching.classify(instants, spec: row.spec, runs: row.runs, spans: spans, now: now)
+            marks = occurrences.filter { $0.outcome != .paused }.map { Mark(start: $0.at, end: $0.at, outcome: $0.outcome) }
+        } else {
+            marks = Self.bins(row, spans: spans, from: start, to: end, now: now)
+        }
+    }
+
+    private static func firstInstants(_ spec: JobSpec, from: Int64, to: Int64, limit: Int) -> [Int64] {
+        guard let schedule = spec.schedule else { return [] }
+        var result: [Int64] = []
+        var cursor = schedule.next(after: TimeWords.seconds(from) - 1)
+        while let t = cursor, t * 1000 < to, result.count < limit {
+            if t * 1000 >= from { result.append(t * 1000) }
+            cursor = schedule.next(after: t)
+        }
+        return result
+    }
+
+    /// Worst first: a failure hides a success in the same bin, a miss hides a late start.
+    private static func bins(_ row: StatusRow, spans: [StateSpan], from: Int64, to: Int64, now: Int64) -> [Mark] {
+        let size = (to - from) / Int64(maxMarks)
+        var byBin = [[RunRecord]](repeating: [], count: maxMarks)
+        for run in row.runs where run.startedAt >= from && run.startedAt < to {
+            byBin[min(maxMarks - 1, Int((run.startedAt - from) / size))].append(run)
+        }
+        var marks: [Mark] = []
+        for (index, runs) in byBin.enumerated() {
+            let lo = from + Int64(index) * size
+            let hi = lo + size
+            let outcome: OccurrenceOutcome?
+            if runs.contains(where: { $0.outcome != nil && $0.outcome != .success }) {
+                outcome = .failed
+            } else if spans.overlaps(lo, hi, with: [.missed]) || (runs.isEmpty && hi + row.spec.grace <= now && !spans.overlaps(lo, hi, with: [.paused, .new])) {
+                outcome = .missed
+            } else if runs.contains(where: { run in (run.scheduledFor.map { run.startedAt - $0 } ?? 0) > OccurrenceMatching.onTimeSlack }) {
+                outcome = .late
+            } else if runs.contains(where: { $0.outcome == .success }) {
+                outcome = .ran
+            } else if !runs.isEmpty {
+                outcome = .running
+            } else {
+                outcome = nil
+            }
+            guard let outcome else { continue }
+            // Neighbours with the same outcome become one rectangle: a healthy week is one.
+            if let last = marks.last, last.outcome == outcome, last.end == lo {
+                marks[marks.count - 1].end = hi
+            } else {
+                marks.append(Mark(start: lo, end: hi, outcome: outcome))
+            }
+        }
+        return marks
+    }
+
+    func x(_ t: Int64) -> Int { Int((t - start) * Int64(Self.width) / (end - start)) }
+
+    /// Inline SVG; problem marks carry a tooltip with their time in the job's zone.
+    func svg(timeZone: String) -> String {
+        var out = "<svg class=\"tl\" viewBox=\"0 0 \(Self.width) \(Self.height)\" width=\"\(Self.width)\" height=\"\(Self.height)\" role=\"img\" aria-label=\"last 7 days\">"
+        out += "<path class=\"grid\" d=\"" + (1..<Int(Self.days)).map { "M\($0 * Self.width / Int(Self.days)) 0v\(Self.height)" }.joined() + "\"/>"
+        for mark in marks {
+            let x0 = min(x(mark.start), Self.width - 3)
+            let w = max(3, x(mark.end) - x0 - 1)
+            let problem = mark.outcome == .failed || mark.outcome == .missed || mark.outcome == .late
+            out += "<rect class=\"\(mark.outcome.rawValue)\" x=\"\(x0)\" y=\"2\" width=\"\(w)\" height=\"\(Self.height - 4)\" rx=\"1\">"
+            if problem {
+                out += "<title>\(mark.outcome.rawValue) \(TimeWords.dateAndTime(mark.start, timeZone: timeZone))</title>"
+            }
+            out += "</rect>"
+        }
+        return out + "</svg>"
+    }
+}

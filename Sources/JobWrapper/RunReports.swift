@@ -1,0 +1,45 @@
+import RedisLease
+import Reporting
+
+/// One run's reports to the monitor, built from what `JobRun` knows at each step.
+///
+/// Timing: nothing is sent before the child is spawned, so reporting never delays its exec;
+/// `start` goes out right after the spawn (it needs the pid), `finish` once the output has
+/// drained (it needs the tail) and before the lease is released, so that on the shared
+/// stream a run's finish always precedes the start of the next holder of the lock.
+final class RunReports {
+    private let reporter: RunReporter
+    private let job: String
+    private let runID: String
+    private let host: String
+
+    init(settings: RunSettings, runID: String, diagnostics: Diagnostics) {
+        reporter = RunReporter(config: settings.config, redis: .topology(settings.topology),
+                               info: { diagnostics.info($0) }, warning: { diagnostics.warning($0) })
+        job = settings.job.name
+        self.runID = runID
+        host = settings.host
+    }
+
+    /// Reports travel on the lease's own connections: no second connect per run.
+    func useRedis(_ client: LeaseClient) { reporter.redis = .connections(client.masters) }
+
+    /// Redis already failed this run: don't wait out its timeouts again for each report.
+    func redisUnreachable() { reporter.redis = .unreachable }
+
+    func skipped(_ reason: RunEvent.SkipReason, holder: String, scheduledFor: Int64?) {
+        reporter.report(.skip(job: job, runID: runID, host: host, reason: reason, holder: holder, scheduledFor: scheduledFor))
+    }
+
+    func started(pid: Int32, scheduledFor: Int64?, fence: Int64, command: String) {
+        reporter.report(.start(job: job, runID: runID, host: host, pid: pid, startedAtMs: Timestamp.nowMs(),
+                               scheduledFor: scheduledFor, fence: fence, command: command))
+    }
+
+    func finished(_ ending: RunEnding, tail: OutputTail) {
+        var signal: Int32?
+        if case .signaled(let s) = ending.termination { signal = s }
+        reporter.report(.finish(job: job, runID: runID, host: host, exitCode: ending.exitCode, signal: signal,
+                                durationMs: ending.durationMs, outcome: ending.outcome, outputTail: tail.text))
+    }
+}

@@ -1,0 +1,344 @@
+import Foundation
+import JobwatchCore
+import Logging
+import MonitorCore
+import RedisLease
+import ServiceLifecycle
+
+/// Public API of this file:
+///
+///     public final class EventApplier: Service, @unchecked Sendable
+///         init(environment: MonitorEnvironment, leadership: Leadership, registry: JobRegistry,
+///              claimIdleMs: Int64 = 5_000, batchSize: Int = 1_000)
+///         func run() async throws    // until shutdown; applies only while `leadership.isLeader`
+///         var isApplying: Bool       // holds the leader's in-memory state right now
+///
+/// Pause and resume are not calls: the API XADDs `MonitorStore.pauseEntry`/`resumeEntry`
+/// (and `defineEntry` after a PUT) to `<prefix>events`, and the leader applies them in order
+/// with the run reports — one writer, one code path.
+///
+/// The loop (docs/monitor-design.md, "Applying events"): re-claim entries a crashed leader left
+/// pending, read up to `batchSize` new ones, blocking only until the earliest deadline (so a
+/// missed run is noticed on time and a report wakes the loop at once), apply them, then the
+/// due deadlines, then persist everything and acknowledge the batch in one atomic step.
+public final class EventApplier: Service, @unchecked Sendable {
+    private let environment: MonitorEnvironment
+    private let leadership: Leadership
+    private let registry: JobRegistry
+    private let worker: RedisWorker
+    private let claimIdleMs: Int64
+    private let batchSize: Int
+    private let lock = NSLock()
+    private var applying = false
+
+    public init(environment: MonitorEnvironment, leadership: Leadership, registry: JobRegistry,
+                claimIdleMs: Int64 = 5_000, batchSize: Int = 1_000) {
+        self.environment = environment
+        self.leadership = leadership
+        self.registry = registry
+        self.claimIdleMs = claimIdleMs
+        self.batchSize = batchSize
+        // XREADGROUP blocks up to a second; the connection's timeout must outlast it.
+        worker = environment.makeWorker("redis-consumer", timeoutMs: 5_000)
+    }
+
+    public var isApplying: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return applying
+    }
+
+    public func run() async throws {
+        _ = try? await cancelWhenGracefulShutdown { try await self.loop() }
+        setApplying(false)
+    }
+
+    private func setApplying(_ value: Bool) {
+        lock.lock()
+        applying = value
+        lock.unlock()
+    }
+
+    private func loop() async throws {
+        var session: LeaderSession?
+        while !Task.isCancelled {
+            guard leadership.isLeader else {
+                if session != nil { environment.logger.notice("not the leader: stopped applying events") }
+                session = nil
+                setApplying(false)
+                try await Task.sleep(nanoseconds: 200_000_000)
+                continue
+            }
+            do {
+                if session == nil {
+                    session = try await LeaderSession.start(
+                        environment: environment, worker: worker, registry: registry,
+                        claimIdleMs: claimIdleMs, batchSize: batchSize)
+                    setApplying(true)
+                }
+                if try await session?.step() == false {
+                    environment.logger.warning("leader lease lost while writing: dropping in-memory state")
+                    session = nil
+                    setApplying(false)
+                }
+            } catch {
+                // Redis trouble: start over from Redis, which holds everything that counts.
+                environment.logger.error("event applier: \(error)")
+                session = nil
+                setApplying(false)
+                try await Task.sleep(nanoseconds: 1_000_000_000)
+            }
+        }
+    }
+}
+
+/// The leader's working state, loaded from Redis when leadership begins and dropped when it
+/// ends. Only the loop's task touches it.
+final class LeaderSession {
+    private let environment: MonitorEnvironment
+    private let worker: RedisWorker
+    private let registry: JobRegistry
+    private let store: MonitorStore
+    private let claimIdleMs: Int64
+    private let batchSize: Int
+    private let historyMs: Int64
+    private var monitors: [String: JobMonitor]
+    private var queue = DeadlineQueue()
+    private var alerts: AlertRouting
+    private var lastClaim: Int64 = 0
+
+    private init(environment: MonitorEnvironment, worker: RedisWorker, registry: JobRegistry, claimIdleMs: Int64,
+                 batchSize: Int, monitors: [String: JobMonitor]) {
+        self.environment = environment
+        self.worker = worker
+        self.registry = registry
+        store = environment.store
+        self.claimIdleMs = claimIdleMs
+        self.batchSize = batchSize
+        historyMs = Int64(environment.config.monitor.historyDays) * 86_400_000
+        self.monitors = monitors
+        alerts = AlertRouting(environment: environment)
+        for (job, monitor) in monitors { queue.schedule(job, at: monitor.nextDeadline) }
+    }
+
+    static func start(environment: MonitorEnvironment, worker: RedisWorker, registry: JobRegistry,
+                      claimIdleMs: Int64, batchSize: Int) async throws -> LeaderSession {
+        let store = environment.store
+        let monitors = try await worker.run { c -> [String: JobMonitor] in
+            // From id 0: reports written before any jobmond ever ran are applied too.
+            let created = try c.command(["XGROUP", "CREATE", store.events, MonitorStore.group, "0", "MKSTREAM"])
+            if case .error(let e) = created, !e.hasPrefix("BUSYGROUP") { throw RedisError(.server, e) }
+            return try store.loadMonitors(c)
+        }
+        environment.logger.notice("leading: loaded \(monitors.count) jobs")
+        let session = LeaderSession(environment: environment, worker: worker, registry: registry,
+                                    claimIdleMs: claimIdleMs, batchSize: batchSize, monitors: monitors)
+        var writes = BatchWrites(store: store, historyMs: session.historyMs, now: environment.clock())
+        try await session.refreshDefinitions(&writes)
+        guard try await session.persist(writes) else { throw RedisError(.server, "lost the leader lease while starting") }
+        return session
+    }
+
+    /// One round: returns false when the lease turned out to be someone else's.
+    func step() async throws -> Bool {
+        var entries: [StreamEntry] = []
+        let started = environment.clock()
+        if started - lastClaim >= max(claimIdleMs, 1000) {
+            entries = try await claimAbandoned()
+            lastClaim = started
+        }
+        let wait = queue.nextDue.map { max(0, min(1000, $0 - started)) } ?? 1000
+        let read = try await readNew(blockMs: entries.isEmpty ? wait : 0)
+        entries += read
+        let now = environment.clock()
+        var writes = BatchWrites(store: store, historyMs: historyMs, now: now)
+        for entry in entries {
+            writes.ack(entry.id)
+            guard let fields = entry.fields, let event = MonitorEvent(fields: fields, now: now) else { continue }
+            try await apply(event, now: now, into: &writes)
+        }
+        // Reports first, then deadlines (the core's rule); while catching up on a backlog the
+        // deadlines wait, so a start still in the stream never pages as missed.
+        if read.count < batchSize {
+            for job in queue.popDue(now: now) {
+                guard var monitor = monitors[job] else { continue }
+                let actions = monitor.deadlinePassed(now: now)
+                settle(job, monitor, actions, into: &writes)
+            }
+        }
+        if writes.isEmpty { return true }
+        return try await persist(writes)
+    }
+
+    /// Entries delivered to a consumer that died before acknowledging them.
+    private func claimAbandoned() async throws -> [StreamEntry] {
+        let args = ["XAUTOCLAIM", store.events, MonitorStore.group, environment.replica, String(claimIdleMs), "0-0",
+                    "COUNT", String(batchSize)]
+        let reply = try await worker.run { c in try c.command(args) }
+        if case .error(let e) = reply { throw RedisError(.server, "XAUTOCLAIM: \(e)") }
+        let claimed = StreamEntry.entries(ofAutoclaim: reply).entries
+        if !claimed.isEmpty { environment.logger.notice("re-claimed \(claimed.count) pending events") }
+        return claimed
+    }
+
+    private func readNew(blockMs: Int64) async throws -> [StreamEntry] {
+        var args: [String] = ["XREADGROUP", "GROUP", MonitorStore.group, environment.replica, "COUNT", String(batchSize)]
+        // BLOCK 0 would wait forever: with a deadline already due, do not block at all.
+        if blockMs > 0 { args += ["BLOCK", String(blockMs)] }
+        args += ["STREAMS", store.events, ">"]
+        let command = args
+        let reply = try await worker.run { c in try c.command(command) }
+        if case .error(let e) = reply { throw RedisError(.server, "XREADGROUP: \(e)") }
+        return StreamEntry.entries(ofRead: reply)
+    }
+
+    private func apply(_ event: MonitorEvent, now: Int64, into writes: inout BatchWrites) async throws {
+        switch event {
+        case .reload, .define:
+            try await refreshDefinitions(&writes)
+        case let .start(job, runID, host, startedAt, scheduledFor, fence):
+            var monitor = known(job, now: now)
+            let fresh = monitor.runningRuns[runID] == nil
+            let actions = monitor.runStarted(runID: runID, host: host, at: startedAt, scheduledFor: scheduledFor, fence: fence)
+            if fresh, let run = monitor.runningRuns[runID] { writes.run(job, run, finished: false) }
+            settle(job, monitor, actions, into: &writes)
+        case let .finish(job, runID, host, finishedAt, exitCode, signal, durationMs, outcome, outputTail):
+            var monitor = known(job, now: now)
+            let before = monitor.lastRun
+            let actions = monitor.runFinished(runID: runID, at: finishedAt, exitCode: exitCode, signal: signal,
+                                              outcome: outcome, durationMs: durationMs, host: host, outputTail: outputTail)
+            if let run = monitor.lastRun, run.runID == runID, run != before { writes.run(job, run, finished: true) }
+            settle(job, monitor, actions, into: &writes)
+        case let .skip(job, host, at):
+            var monitor = known(job, now: now)
+            settle(job, monitor, monitor.skipped(host: host, at: at), into: &writes)
+        case let .pause(job, until, at):
+            guard var monitor = monitors[job] else { return }
+            settle(job, monitor, monitor.paused(until: until, now: max(at, now)), into: &writes)
+        case let .resume(job, at):
+            guard var monitor = monitors[job] else { return }
+            settle(job, monitor, monitor.resumed(now: max(at, now)), into: &writes)
+        }
+    }
+
+    /// A job first seen in a report: watched with defaults and no schedule, so it is never
+    /// missed until a definition arrives.
+    private func known(_ job: String, now: Int64) -> JobMonitor {
+        if let monitor = monitors[job] { return monitor }
+        environment.logger.info("auto-registered job \(job) from its first report")
+        return JobMonitor(spec: defaultSpec(job), firstSeen: now)
+    }
+
+    private func defaultSpec(_ job: String) -> JobSpec {
+        JobSpec(name: job, schedule: nil, timezone: environment.config.timezone,
+                channels: environment.config.monitor.defaultAlerts)
+    }
+
+    /// Applies jobs.d and `mon:defs`: new jobs are watched from now, changed ones updated,
+    /// broken ones raise `config_error` for themselves alone.
+    private func refreshDefinitions(_ writes: inout BatchWrites) async throws {
+        let defsKey = store.defs
+        let registered = try await worker.run { c -> [String: String] in
+            let items = try c.command(["HGETALL", defsKey]).array ?? []
+            var defs: [String: String] = [:]
+            for i in stride(from: 0, to: items.count - 1, by: 2) {
+                if let job = items[i].string, let text = items[i + 1].string { defs[job] = text }
+            }
+            return defs
+        }
+        let definitions = registry.definitions(registered: registered)
+        alerts = AlertRouting(environment: environment)
+        let now = environment.clock()
+        for (job, spec) in definitions.specs {
+            guard var monitor = monitors[job] else {
+                settle(job, JobMonitor(spec: spec, firstSeen: now), [], into: &writes)
+                continue
+            }
+            // An unchanged definition does nothing, unless it ends a config error.
+            guard monitor.spec != spec || monitor.incident?.kind == .configError else { continue }
+            settle(job, monitor, monitor.definitionChanged(spec, now: now), into: &writes)
+        }
+        for (job, reason) in definitions.rejected {
+            var monitor = monitors[job] ?? JobMonitor(spec: defaultSpec(job), firstSeen: now)
+            guard monitor.incident?.kind != .configError || monitor.incident?.reason != reason else { continue }
+            settle(job, monitor, monitor.definitionRejected(reason: reason, now: now), into: &writes)
+        }
+    }
+
+    /// Keeps the new state and turns its actions into writes.
+    private func settle(_ job: String, _ monitor: JobMonitor, _ actions: [MonitorAction], into writes: inout BatchWrites) {
+        monitors[job] = monitor
+        writes.touched(job)
+        for action in actions {
+            switch action {
+            case .record(let change):
+                writes.change(job, from: change.from.rawValue, to: change.to.rawValue, at: change.at,
+                              reason: change.reason, alert: "")
+            case .scheduleDeadline:
+                break   // read from `nextDeadline` below, which also covers a restored job
+            case .raiseAlert, .repeatAlert, .resolveAlert:
+                guard let (event, incident) = action.alert else { continue }
+                alerts.deliver(event, incident, spec: monitor.spec, into: &writes)
+            }
+        }
+        queue.schedule(job, at: monitor.nextDeadline)
+    }
+
+    private func persist(_ writes: BatchWrites) async throws -> Bool {
+        let args = writes.scriptArguments(replica: environment.replica, monitors: monitors)
+        let leader = store.leader
+        let reply = try await worker.run { c in try c.evaluate(BatchWrites.script, keys: [leader], args: args) }
+        if case .error(let e) = reply { throw RedisError(.server, "persisting a batch: \(e)") }
+        return reply.integer == 1
+    }
+}
+
+/// Turns an alert into one outbox entry per channel of the job, with the finished request
+/// body, plus its line in `mon:changes`. Secrets are resolved once per leadership or reload,
+/// never per alert.
+struct AlertRouting {
+    private let context: AlertContext
+    private let channels: [String: MonitorConfig.Channel]
+    private let targets: [String: String]
+    private let logger: Logger
+    private let encoder: JSONEncoder
+
+    init(environment: MonitorEnvironment) {
+        let monitor = environment.config.monitor
+        context = AlertContext(statusPageURL: monitor.publicURL, monitorHost: ProcessInfo.processInfo.hostName)
+        channels = monitor.channels
+        logger = environment.logger
+        var targets: [String: String] = [:]
+        for (name, channel) in monitor.channels {
+            do { targets[name] = try channel.target.resolve() } catch {
+                environment.logger.error("channel \(name): \(error)")
+            }
+        }
+        self.targets = targets
+        encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+    }
+
+    func deliver(_ event: AlertEvent, _ incident: Incident, spec: JobSpec, into writes: inout BatchWrites) {
+        let problem = incident.kind.rawValue
+        let (from, to) = event == .trigger ? (incident.previousState.rawValue, problem)
+            : event == .repeat ? (problem, problem) : (problem, JobState.up.rawValue)
+        writes.change(incident.job, from: from, to: to, at: writes.now, reason: incident.reason, alert: event.rawValue)
+        for name in spec.channels {
+            guard let channel = channels[name], let target = targets[name] else {
+                logger.error("job \(incident.job): alert for unknown or unreadable channel \(name) dropped")
+                continue
+            }
+            let body: Data?
+            switch channel.kind {
+            case .pagerduty:
+                body = try? encoder.encode(PagerDutyEvent(event, incident, spec: spec, routingKey: target, context: context))
+            case .slack: body = try? encoder.encode(SlackMessage(event, incident, spec: spec, context: context))
+            case .webhook: body = try? encoder.encode(WebhookEvent(event, incident, spec: spec, context: context))
+            }
+            guard let body else { continue }
+            writes.delivery(channel: name, kind: channel.kind.rawValue, job: incident.job, event: event.rawValue,
+                            body: String(decoding: body, as: UTF8.self))
+        }
+    }
+}

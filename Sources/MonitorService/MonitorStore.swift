@@ -1,0 +1,245 @@
+import Foundation
+import JobwatchCore
+import Logging
+import MonitorCore
+import RedisLease
+import Reporting
+
+/// Public API of this file (shared with the HTTP API, AlertDispatcher and `jobctl`):
+///
+///     public struct MonitorEnvironment: Sendable
+///         init(config: GlobalConfig, replica: String = MonitorEnvironment.defaultReplica(),
+///              logger: Logger, clock: @escaping @Sendable () -> Int64 = Timestamp.nowMs)
+///         var config: GlobalConfig; var prefix: String; var replica: String
+///         var logger: Logger; var clock: @Sendable () -> Int64
+///         var shared: RedisWorker          // reads and XADDs from HTTP handlers
+///         func makeWorker(_ name: String, timeoutMs: Int = 1000) -> RedisWorker  // a private connection
+///         var store: MonitorStore
+///
+///     public struct MonitorStore: Sendable
+///         init(prefix: String)
+///         events, state, defs, changes, outbox, delivery, leader: String   // key names
+///         func run(_ job: String, _ runID: String) -> String; func runs(_ job: String) -> String
+///         func pauseEntry(job: String, until: Int64?, at: Int64) -> [String]  // XADD arguments
+///         func resumeEntry(job: String, at: Int64) -> [String]
+///         func defineEntry(job: String, at: Int64) -> [String]   // after HSET mon:defs job yaml
+///         func reloadEntry(at: Int64) -> [String]                 // jobs.d changed on disk
+///         static func encode(_ monitor: JobMonitor) -> String; static func decodeMonitor(_ json: String) -> JobMonitor?
+///         func loadMonitors(_ c: RedisConnection) throws -> [String: JobMonitor]
+///
+/// Control entries (`pause`, `resume`, `define`, `reload`) go through `<prefix>events` like
+/// run reports, so the single writer applies them in order with everything else and a
+/// blocked leader wakes at once; the HTTP API never touches job state itself.
+public struct MonitorEnvironment: Sendable {
+    public var config: GlobalConfig
+    public var prefix: String { config.keyPrefix }
+    /// The consumer name in the `jobmond` group and the leader lease's owner value.
+    public var replica: String
+    public var logger: Logger
+    /// Epoch milliseconds; the real clock in production and tests alike.
+    public var clock: @Sendable () -> Int64
+    /// For HTTP handlers: short commands, pipelined across concurrent requests.
+    public let shared: RedisWorker
+
+    public init(config: GlobalConfig, replica: String = MonitorEnvironment.defaultReplica(), logger: Logger,
+                clock: @escaping @Sendable () -> Int64 = { Timestamp.nowMs() }) {
+        self.config = config
+        self.replica = replica
+        self.logger = logger
+        self.clock = clock
+        shared = Self.worker(config: config, name: "redis-shared", timeoutMs: 1000)
+    }
+
+    public var store: MonitorStore { MonitorStore(prefix: prefix) }
+
+    /// A connection of its own, for work that blocks (XREADGROUP BLOCK) or must never wait
+    /// behind others (the lease renewal).
+    public func makeWorker(_ name: String, timeoutMs: Int = 1000) -> RedisWorker {
+        Self.worker(config: config, name: name, timeoutMs: timeoutMs)
+    }
+
+    public static func defaultReplica() -> String {
+        "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UInt32.random(in: 0...UInt32.max))"
+    }
+
+    /// Monitor state lives on one master: a quorum's first master, or Sentinel's current one.
+    private static func worker(config: GlobalConfig, name: String, timeoutMs: Int) -> RedisWorker {
+        RedisWorker(name: name) {
+            let password = try config.redisPassword?.resolve()
+            let topology = try RedisTopology.parse(config.redis).withPassword(password)
+            if case .single(let endpoint) = topology { return RedisConnection(endpoint: endpoint, timeoutMs: timeoutMs) }
+            if case .quorum(let endpoints) = topology { return RedisConnection(endpoint: endpoints[0], timeoutMs: timeoutMs) }
+            let client = LeaseClient(topology: topology, timeoutMs: timeoutMs)
+            try client.connect()
+            return client.masters[0]
+        }
+    }
+}
+
+/// The monitor's Redis key layout (docs/monitor-design.md) and the codecs of what it stores.
+public struct MonitorStore: Sendable {
+    public let prefix: String
+
+    public init(prefix: String) { self.prefix = prefix }
+
+    public var events: String { prefix + "events" }
+    public var state: String { prefix + "mon:state" }
+    public var defs: String { prefix + "mon:defs" }
+    public var changes: String { prefix + "mon:changes" }
+    public var outbox: String { prefix + "mon:outbox" }
+    public var delivery: String { prefix + "mon:delivery" }
+    public var leader: String { prefix + "mon:leader" }
+    public func run(_ job: String, _ runID: String) -> String { prefix + "mon:run:\(job):\(runID)" }
+    public func runs(_ job: String) -> String { prefix + "mon:runs:\(job)" }
+    public func lock(_ job: String) -> String { LeaseKeys(prefix: prefix, job: job).lock }
+    public func fence(_ job: String) -> String { LeaseKeys(prefix: prefix, job: job).fence }
+
+    static let group = "jobmond"
+
+    public func pauseEntry(job: String, until: Int64?, at: Int64) -> [String] {
+        control("pause", job: job, at: at) + ["until", until.map { Timestamp.format(ms: $0) } ?? ""]
+    }
+
+    public func resumeEntry(job: String, at: Int64) -> [String] { control("resume", job: job, at: at) }
+
+    /// Written after `HSET mon:defs <job> <yaml>` so the leader re-reads that definition.
+    public func defineEntry(job: String, at: Int64) -> [String] { control("define", job: job, at: at) }
+
+    public func reloadEntry(at: Int64) -> [String] { control("reload", job: "", at: at) }
+
+    private func control(_ type: String, job: String, at: Int64) -> [String] {
+        ["XADD", events, "MAXLEN", "~", "1000000", "*", "type", type, "job", job, "ts", Timestamp.format(ms: at)]
+    }
+
+    // JSONEncoder and JSONDecoder are classes; one each per thread keeps them off the
+    // allocation path of every event.
+    static func encode(_ monitor: JobMonitor) -> String {
+        String(decoding: (try? threadEncoder().encode(monitor)) ?? Data(), as: UTF8.self)
+    }
+
+    public static func encodeRun(_ run: RunRecord) -> String {
+        String(decoding: (try? threadEncoder().encode(run)) ?? Data(), as: UTF8.self)
+    }
+
+    public static func decodeMonitor(_ json: String) -> JobMonitor? {
+        try? threadDecoder().decode(JobMonitor.self, from: Data(json.utf8))
+    }
+
+    public static func decodeRun(_ json: String) -> RunRecord? {
+        try? threadDecoder().decode(RunRecord.self, from: Data(json.utf8))
+    }
+
+    private static func threadEncoder() -> JSONEncoder {
+        let key = "jobwatch.monitor.encoder"
+        if let e = Thread.current.threadDictionary[key] as? JSONEncoder { return e }
+        let e = JSONEncoder()
+        Thread.current.threadDictionary[key] = e
+        return e
+    }
+
+    private static func threadDecoder() -> JSONDecoder {
+        let key = "jobwatch.monitor.decoder"
+        if let d = Thread.current.threadDictionary[key] as? JSONDecoder { return d }
+        let d = JSONDecoder()
+        Thread.current.threadDictionary[key] = d
+        return d
+    }
+
+    /// Every job's state, by HSCAN so 100,000 jobs never arrive as one giant reply.
+    public func loadMonitors(_ c: RedisConnection) throws -> [String: JobMonitor] {
+        var monitors: [String: JobMonitor] = [:]
+        var cursor = "0"
+        repeat {
+            let reply = try c.command(["HSCAN", state, cursor, "COUNT", "1000"])
+            guard let parts = reply.array, parts.count == 2, let next = parts[0].string, let items = parts[1].array else {
+                throw RedisError(.protocolViolation, "unexpected HSCAN reply: \(reply)")
+            }
+            cursor = next
+            for i in stride(from: 0, to: items.count - 1, by: 2) {
+                if let job = items[i].string, let json = items[i + 1].string, let monitor = Self.decodeMonitor(json) {
+                    monitors[job] = monitor
+                }
+            }
+        } while cursor != "0"
+        return monitors
+    }
+}
+
+/// Everything one batch changes, written by `persist` as one atomic script that first checks
+/// the leader lease: MULTI/EXEC cannot refuse to run, so a replica that lost the lease
+/// mid-batch could otherwise still write. The batch's XACK is part of it, so a batch is
+/// either applied and acknowledged or neither.
+struct BatchWrites {
+    let store: MonitorStore
+    let historyMs: Int64
+    let now: Int64
+    private(set) var commands: [[String]] = []
+    private(set) var dirtyJobs: Set<String> = []
+    private(set) var acks: [String] = []
+    private(set) var alertCount = 0
+
+    init(store: MonitorStore, historyMs: Int64, now: Int64) {
+        self.store = store
+        self.historyMs = historyMs
+        self.now = now
+    }
+
+    var isEmpty: Bool { commands.isEmpty && dirtyJobs.isEmpty && acks.isEmpty }
+
+    mutating func touched(_ job: String) { dirtyJobs.insert(job) }
+    mutating func ack(_ id: String) { acks.append(id) }
+
+    /// The run's record and its place in the job's history, both kept `history_days`.
+    mutating func run(_ job: String, _ run: RunRecord, finished: Bool) {
+        commands.append(["SET", store.run(job, run.runID), MonitorStore.encodeRun(run), "PX", String(historyMs)])
+        commands.append(["ZADD", store.runs(job), String(run.startedAt), run.runID])
+        if finished { commands.append(["ZREMRANGEBYSCORE", store.runs(job), "-inf", "(" + String(now - historyMs)]) }
+    }
+
+    mutating func change(_ job: String, from: String, to: String, at: Int64, reason: String, alert: String) {
+        commands.append(["XADD", store.changes, "MINID", "~", String(now - historyMs), "*", "job", job, "from", from,
+                         "to", to, "at", String(at), "reason", reason, "alert", alert])
+    }
+
+    mutating func delivery(channel: String, kind: String, job: String, event: String, body: String) {
+        alertCount += 1
+        commands.append(["XADD", store.outbox, "*", "channel", channel, "type", kind, "job", job, "event", event,
+                         "body", body])
+    }
+
+    /// KEYS: leader   ARGV: owner, then each command as its argument count and arguments.
+    static let script = RedisScript("""
+        if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+        local i = 2
+        while i <= #ARGV do
+          local n = tonumber(ARGV[i])
+          redis.call(unpack(ARGV, i + 1, i + n))
+          i = i + n + 1
+        end
+        return 1
+        """)
+
+    /// Script arguments; state entries and acks are chunked to stay far below Lua's stack limit.
+    func scriptArguments(replica: String, monitors: [String: JobMonitor]) -> [String] {
+        var all = commands
+        let jobs = Array(dirtyJobs)
+        for start in stride(from: 0, to: jobs.count, by: 500) {
+            var hset = ["HSET", store.state]
+            for job in jobs[start..<min(start + 500, jobs.count)] {
+                guard let monitor = monitors[job] else { continue }
+                hset += [job, MonitorStore.encode(monitor)]
+            }
+            if hset.count > 2 { all.append(hset) }
+        }
+        for start in stride(from: 0, to: acks.count, by: 1000) {
+            all.append(["XACK", store.events, MonitorStore.group] + acks[start..<min(start + 1000, acks.count)])
+        }
+        var args = [replica]
+        args.reserveCapacity(all.reduce(1) { $0 + $1.count + 1 })
+        for command in all {
+            args.append(String(command.count))
+            args += command
+        }
+        return args
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import JobwatchCore
+
+/// The wire forms of a `RunEvent`. JSON is written by hand: `JSONEncoder`'s reflection would
+/// cost every `jobrun` start-up time for a handful of flat fields.
+extension RunEvent {
+    /// `XADD <prefix>events MAXLEN ~ 1000000 * type T job J run_id R host H ts TS <field value>...`
+    /// Every value is a string: numbers in decimal, null as the empty string.
+    public func xaddArguments(keyPrefix: String) -> [String] {
+        var args = ["XADD", keyPrefix + "events", "MAXLEN", "~", "1000000", "*",
+                    "type", kind.rawValue, "job", job, "run_id", runID, "host", host, "ts", ts]
+        args.reserveCapacity(args.count + 2 * fields.count)
+        for f in fields {
+            args.append(f.name)
+            switch f.value {
+            case .text(let s): args.append(s)
+            case .number(let n): args.append(String(n))
+            case .null: args.append("")
+            }
+        }
+        return args
+    }
+
+    /// The monitor API path (SPEC §3.2): `/api/v1/jobs/{job}/runs/{run_id}/start|finish`, or
+    /// `/api/v1/jobs/{job}/skip`. Job names and run ids need no escaping: both are checked to
+    /// be from URL-safe alphabets (see `init(json:)`).
+    public var httpPath: String {
+        switch kind {
+        case .start, .finish: return "/api/v1/jobs/\(job)/runs/\(runID)/\(kind.rawValue)"
+        case .skip: return "/api/v1/jobs/\(job)/skip"
+        }
+    }
+
+    /// The HTTP body: `job`, `run_id`, `host`, `ts` and the body fields, numbers as JSON
+    /// numbers. With `includeType` (the spool's form) it also says which kind it is.
+    public func json(includeType: Bool = false) -> [UInt8] {
+        var out = "{"
+        if includeType { out += "\"type\":\"\(kind.rawValue)\"," }
+        out += "\"job\":" + Self.quote(job) + ",\"run_id\":" + Self.quote(runID)
+        out += ",\"host\":" + Self.quote(host) + ",\"ts\":" + Self.quote(ts)
+        for f in fields {
+            out += ",\"" + f.name + "\":"
+            switch f.value {
+            case .text(let s): out += Self.quote(s)
+            case .number(let n): out += String(n)
+            case .null: out += "null"
+            }
+        }
+        out += "}"
+        return Array(out.utf8)
+    }
+
+    /// Reads the spool's form back. Nil when the bytes are not a well-formed event, including
+    /// a job name or run id that could not safely become part of a URL path.
+    public init?(json bytes: [UInt8]) {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
+              let kind = (object["type"] as? String).flatMap(Kind.init(rawValue:)),
+              let job = object["job"] as? String, JobName.isValid(job),
+              let runID = object["run_id"] as? String, Self.isValidRunID(runID),
+              let host = object["host"] as? String, let ts = object["ts"] as? String
+        else { return nil }
+        var values: [Value] = []
+        for name in kind.fieldNames {
+            switch object[name] {
+            case let s as String: values.append(.text(s))
+            case let n as Int: values.append(.number(Int64(n)))
+            case let n as NSNumber: values.append(.number(n.int64Value))
+            case nil, is NSNull: values.append(.null)
+            default: return nil
+            }
+        }
+        self.init(kind: kind, job: job, runID: runID, host: host, ts: ts, values: values)
+    }
+
+    static func isValidRunID(_ id: String) -> Bool {
+        !id.isEmpty && id.utf8.count <= 64 && id.utf8.allSatisfy { c in
+            (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == UInt8(ascii: "-") || c == UInt8(ascii: "_")
+        }
+    }
+
+    /// A JSON string literal; control characters escaped, everything else (already valid
+    /// Unicode: a Swift String cannot hold invalid UTF-8) passed through.
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        out.reserveCapacity(s.utf8.count + 2)
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,132 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One report from `jobrun` to the monitor: a run started, a run finished, or a host found
+/// the job held elsewhere and skipped it (seen, not a run).
+///
+/// Every event carries `type`, `job`, `run_id`, `host` and `ts` (when the event was made,
+/// RFC 3339 UTC with milliseconds, e.g. `2026-03-29T01:30:00.123Z`), then its body fields,
+/// in this order:
+///
+/// | type | body fields |
+/// |---|---|
+/// | `start` | `pid`, `started_at`, `scheduled_for`, `fence`, `command` |
+/// | `finish` | `finished_at`, `exit_code`, `signal`, `duration_ms`, `outcome`, `output_tail` |
+/// | `skip` | `reason` (`lock_held` \| `occurrence_taken`), `holder`, `scheduled_for` |
+///
+/// Times are RFC 3339 UTC with milliseconds; `scheduled_for` is absent (JSON `null`, empty
+/// stream value) for a run outside every occurrence's grace window; `signal` likewise when
+/// the command was not killed by a signal. `holder` is the lock's owner value
+/// (`host:pid:run_id`) for `lock_held` and the claiming run's id for `occurrence_taken`.
+/// See `xaddArguments` and `httpRequest` for the two wire forms.
+public struct RunEvent: Sendable, Equatable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case start, finish, skip
+
+        /// The body fields of this kind, in wire order.
+        public var fieldNames: [String] {
+            switch self {
+            case .start: return ["pid", "started_at", "scheduled_for", "fence", "command"]
+            case .finish: return ["finished_at", "exit_code", "signal", "duration_ms", "outcome", "output_tail"]
+            case .skip: return ["reason", "holder", "scheduled_for"]
+            }
+        }
+    }
+
+    public enum Value: Sendable, Equatable {
+        case text(String)
+        case number(Int64)
+        case null
+    }
+
+    public struct Field: Sendable, Equatable {
+        public let name: String
+        public let value: Value
+    }
+
+    /// The most output a finish report carries, in UTF-8 bytes.
+    public static let outputTailLimit = 64 * 1024
+
+    public let kind: Kind
+    public let job: String
+    public let runID: String
+    public let host: String
+    public let ts: String
+    /// The body fields, exactly `kind.fieldNames` in that order.
+    public let fields: [Field]
+
+    /// Builds an event from values in `kind.fieldNames` order (missing trailing ones are null).
+    public init(kind: Kind, job: String, runID: String, host: String, ts: String, values: [Value]) {
+        self.kind = kind
+        self.job = job
+        self.runID = runID
+        self.host = host
+        self.ts = ts
+        fields = kind.fieldNames.enumerated().map { i, name in Field(name: name, value: i < values.count ? values[i] : .null) }
+    }
+
+    public static func start(job: String, runID: String, host: String, pid: Int32, startedAtMs: Int64,
+                             scheduledFor: Int64?, fence: Int64, command: String) -> RunEvent {
+        RunEvent(kind: .start, job: job, runID: runID, host: host, ts: Timestamp.now(), values: [
+            .number(Int64(pid)), .text(Timestamp.format(ms: startedAtMs)),
+            scheduledFor.map { .text(Timestamp.format(ms: $0 * 1000)) } ?? .null, .number(fence), .text(command),
+        ])
+    }
+
+    public static func finish(job: String, runID: String, host: String, exitCode: Int32, signal: Int32?,
+                              durationMs: Int64, outcome: String, outputTail: String) -> RunEvent {
+        let now = Timestamp.nowMs()
+        return RunEvent(kind: .finish, job: job, runID: runID, host: host, ts: Timestamp.format(ms: now), values: [
+            .text(Timestamp.format(ms: now)), .number(Int64(exitCode)), signal.map { .number(Int64($0)) } ?? .null,
+            .number(durationMs), .text(outcome), .text(Self.limitTail(outputTail)),
+        ])
+    }
+
+    public enum SkipReason: String, Sendable { case lockHeld = "lock_held", occurrenceTaken = "occurrence_taken" }
+
+    public static func skip(job: String, runID: String, host: String, reason: SkipReason, holder: String,
+                            scheduledFor: Int64?) -> RunEvent {
+        RunEvent(kind: .skip, job: job, runID: runID, host: host, ts: Timestamp.now(), values: [
+            .text(reason.rawValue), .text(holder), scheduledFor.map { .text(Timestamp.format(ms: $0 * 1000)) } ?? .null,
+        ])
+    }
+
+    public func value(_ name: String) -> Value? { fields.first { $0.name == name }?.value }
+
+    /// Keeps the last `outputTailLimit` bytes, cut at a character boundary: replacing invalid
+    /// UTF-8 can make 64 KiB of raw output slightly longer as text.
+    static func limitTail(_ text: String) -> String {
+        let utf8 = text.utf8
+        guard utf8.count > outputTailLimit else { return text }
+        var start = utf8.index(utf8.endIndex, offsetBy: -outputTailLimit)
+        while start < utf8.endIndex, UTF8.isContinuation(utf8[start]) { start = utf8.index(after: start) }
+        return String(text[start...])
+    }
+}
+
+/// RFC 3339 timestamps in UTC with milliseconds, the form every report uses.
+public enum Timestamp {
+    public static func nowMs() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+
+    public static func now() -> String { format(ms: nowMs()) }
+
+    public static func format(ms: Int64) -> String {
+        var seconds = time_t(ms >= 0 ? ms / 1000 : (ms - 999) / 1000)
+        let millis = Int(ms - Int64(seconds) * 1000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        return pad(Int(parts.tm_year) + 1900, 4) + "-" + pad(Int(parts.tm_mon) + 1, 2) + "-" + pad(Int(parts.tm_mday), 2)
+            + "T" + pad(Int(parts.tm_hour), 2) + ":" + pad(Int(parts.tm_min), 2) + ":" + pad(Int(parts.tm_sec), 2)
+            + "." + pad(millis, 3) + "Z"
+    }
+
+    static func pad(_ n: Int, _ width: Int) -> String {
+        let s = String(n)
+        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+    }
+}

@@ -1,0 +1,105 @@
+import JobwatchCore
+import RedisLease
+
+/// Gets `jobrun`'s events to the monitor, whatever is down.
+///
+/// Transport: with `report: redis` (the default) an XADD on the Redis connections the run
+/// already holds; when Redis does not take it, or with `report: http`, a POST to
+/// `monitor_url`; when that fails too, the spool. After one Redis failure this reporter stops
+/// trying Redis, so a run with Redis gone pays its timeouts once, not per event.
+///
+/// Order: an event never overtakes an older spooled one. While the spool holds anything, a
+/// new event is appended to it and the whole spool is delivered in order (unless another
+/// process is delivering it already: then that process, or the next run, sends it).
+public final class RunReporter {
+    /// How to reach Redis for XADD.
+    public enum RedisRoute {
+        /// Connections already open (the lease's masters): no extra connect.
+        case connections([RedisConnection])
+        /// Connect on first use (runs without a lease, `jobctl flush`).
+        case topology(RedisTopology)
+        /// Known to be down: go straight to HTTP.
+        case unreachable
+    }
+
+    public var redis: RedisRoute
+    public let spool: Spool
+    private let transport: ReportTransport
+    private let keyPrefix: String
+    private let http: HTTPEventTransport
+    private let info: (String) -> Void
+    private let warning: (String) -> Void
+
+    public init(config: GlobalConfig, redis: RedisRoute, info: @escaping (String) -> Void = { _ in },
+                warning: @escaping (String) -> Void) {
+        self.redis = redis
+        transport = config.report
+        keyPrefix = config.keyPrefix
+        http = HTTPEventTransport(monitorURL: config.monitorURL, token: config.token)
+        spool = Spool(directory: config.spoolDir, warn: warning)
+        self.info = info
+        self.warning = warning
+    }
+
+    /// Delivers `event` now if it can, else spools it. Never throws and never blocks for
+    /// longer than the transports' timeouts.
+    public func report(_ event: RunEvent) {
+        if !spool.isEmpty, (try? spool.write(event)) != nil {
+            let r = flush(wait: false)
+            if r.delivered > 0 { info("delivered \(r.delivered) spooled report(s)") }
+            if r.remaining > 0 { info("\(r.remaining) report(s) still spooled in \(spool.directory)\(r.failure.map { ": \($0)" } ?? "")") }
+            return
+        }
+        switch deliver(event) {
+        case .delivered:
+            return
+        case .rejected(let why):
+            warning("the monitor refused the \(event.kind.rawValue) report of \(event.job): \(why)")
+            try? spool.keepRejected(event)
+        case .failed(let why):
+            do {
+                let path = try spool.write(event)
+                info("cannot report \(event.kind.rawValue) of \(event.job) now (\(why)); spooled as \(path)")
+            } catch {
+                warning("the \(event.kind.rawValue) report of \(event.job) is lost: cannot deliver it (\(why)) nor spool it (\(error))")
+            }
+        }
+    }
+
+    /// Delivers the spool, oldest first; see `Spool.deliverAll`.
+    public func flush(wait: Bool) -> Spool.FlushResult {
+        spool.deliverAll(wait: wait, using: deliver)
+    }
+
+    func deliver(_ event: RunEvent) -> Delivery {
+        var redisProblem: String?
+        if transport == .redis, let masters = redisMasters() {
+            switch RedisEventTransport(masters: masters, keyPrefix: keyPrefix).deliver(event) {
+            case .delivered: return .delivered
+            case .failed(let why), .rejected(let why):
+                redisProblem = why
+                redis = .unreachable
+            }
+        }
+        let result = http.deliver(event)
+        if case .failed(let why) = result, let redisProblem {
+            return .failed("Redis: \(redisProblem); HTTP: \(why)")
+        }
+        return result
+    }
+
+    private func redisMasters() -> [RedisConnection]? {
+        switch redis {
+        case .connections(let masters):
+            return masters
+        case .unreachable:
+            return nil
+        case .topology(let topology):
+            // One attempt per master: reporting must not wait out the lease's retry budget.
+            let client = LeaseClient(topology: topology, timeoutMs: 1000, attempts: 1)
+            try? client.connect()   // a partial quorum is still somewhere to XADD
+            redis = client.masters.isEmpty ? .unreachable : .connections(client.masters)
+            return client.masters.isEmpty ? nil : client.masters
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import ArgumentParser
+import Foundation
+import JobwatchCore
+import RedisLease
+import Reporting
+
+struct Flush: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Deliver this host's spooled run reports now, oldest first; exit 1 if any remain.",
+        discussion: "Uses the same transport as jobrun (report: redis or http). Waits for a jobrun that is delivering the spool already.")
+
+    @OptionGroup var options: GlobalOptions
+    @Option(help: "Monitor URL (overrides monitor_url and JOBWATCH_MONITOR_URL).") var monitor: String?
+    @Option(help: "Spool directory (overrides spool_dir and JOBWATCH_SPOOL_DIR).") var spoolDir: String?
+
+    func run() throws {
+        var config = try options.load()
+        if let monitor { config.monitorURL = monitor }
+        if let spoolDir { config.spoolDir = spoolDir }
+        var route = RunReporter.RedisRoute.unreachable
+        if config.report == .redis {
+            route = .topology(try RedisTopology.parse(config.redis).withPassword(try config.redisPassword?.resolve()))
+        }
+        let reporter = RunReporter(config: config, redis: route) { message in
+            FileHandle.standardError.write(Data("jobctl: warning: \(message)\n".utf8))
+        }
+        let result = reporter.flush(wait: true)
+        print("delivered \(result.delivered), \(result.remaining) remain in \(config.spoolDir)")
+        if result.remaining > 0 {
+            FileHandle.standardError.write(Data("jobctl: flush stopped: \(result.failure ?? "reports arrived faster than they could be delivered")\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import MonitorCore
+import XCTest
+
+/// The monitor keeps each `JobMonitor` in Redis and must carry on after a restart.
+final class RestartTests: XCTestCase {
+    private func reloaded(_ monitor: JobMonitor) throws -> JobMonitor {
+        try JSONDecoder().decode(JobMonitor.self, from: JSONEncoder().encode(monitor))
+    }
+
+    func testDeadlinePassedDuringDowntimeAlertsOnceAfterRestart() throws {
+        let monitor = JobMonitor(spec: try tenSecondJob(), firstSeen: 1_000)
+        var restored = try reloaded(monitor)
+        XCTAssertEqual(restored, monitor)
+        XCTAssertEqual(restored.nextDeadline, 15_000, "the deadline queue is rebuilt from this")
+        let first = restored.deadlinePassed(now: 600_000)
+        XCTAssertEqual(first.raised.count, 1)
+        XCTAssertEqual(first.raised.first?.occurrence, 10_000)
+        XCTAssertEqual(restored.expectedOccurrence, 600_000)
+        var again = try reloaded(restored)
+        XCTAssertEqual(again.deadlinePassed(now: 600_500).alerts, 0)
+    }
+
+    func testRunStartedBeforeRestartIsPairedAfterIt() throws {
+        var monitor = JobMonitor(spec: try tenSecondJob(alertAfterFailures: 2, realertEvery: 60_000), firstSeen: 1_000)
+        _ = monitor.run("r1", from: 10_000, to: 11_000, outcome: .failure, exitCode: 1)
+        _ = monitor.runStarted(runID: "r2", host: "web1", at: 20_000, scheduledFor: 20_000, fence: 42)
+        var restored = try reloaded(monitor)
+        XCTAssertEqual(restored, monitor)
+        XCTAssertEqual(restored.runStarted(runID: "r2", host: "web1", at: 20_000), [])
+        let finished = restored.runFinished(runID: "r2", at: 22_000, exitCode: 1, signal: nil, outcome: .failure, durationMs: 2_000)
+        XCTAssertEqual(finished.raised.first?.lastRun?.fence, 42)
+        XCTAssertEqual(finished.raised.first?.reason, "exit code 1 (2 failures in a row)")
+    }
+
+    func testOpenIncidentAndPauseSurviveARestart() throws {
+        var monitor = JobMonitor(spec: try tenSecondJob(realertEvery: 30_000), firstSeen: 1_000)
+        _ = monitor.deadlinePassed(now: 15_000)
+        _ = monitor.paused(until: 40_000, now: 16_000)
+        var restored = try reloaded(monitor)
+        XCTAssertEqual(restored, monitor)
+        XCTAssertEqual(restored.deadlinePassed(now: 40_000).alerts, 0)
+        XCTAssertEqual(restored.deadlinePassed(now: 70_000).repeated.count, 1)
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import JobwatchCore
+import JobwatchTestSupport
+import Logging
+import MonitorCore
+@testable import MonitorService
+import RedisLease
+import Reporting
+import XCTest
+
+/// The engine in-process on a real redis-server: `Leadership` + `EventApplier` as jobmond runs
+/// them, fed by stream entries written exactly as `jobrun` writes them.
+final class EngineHarness {
+    let redis: RedisServer
+    let jobsDir: String
+    let prefix = "t:"
+    let connection: RedisConnection
+    var store: MonitorStore { MonitorStore(prefix: prefix) }
+
+    init() throws {
+        redis = try RedisServer()
+        jobsDir = try TemporaryDirectory.make(prefix: "jobsd")
+        connection = RedisConnection(endpoint: RedisEndpoint(host: "127.0.0.1", port: redis.port), timeoutMs: 2000)
+    }
+
+    func writeJob(_ name: String, _ yaml: String) throws {
+        try yaml.write(toFile: "\(jobsDir)/\(name).yaml", atomically: true, encoding: .utf8)
+    }
+
+    func environment() throws -> MonitorEnvironment {
+        var config = GlobalConfig()
+        try config.read(text: """
+            redis: [\(redis.url)]
+            key_prefix: "\(prefix)"
+            jobs_dir: \(jobsDir)
+            monitor:
+              channels:
+                pd: { type: pagerduty, routing_key: test-routing-key }
+                slack: { type: slack, webhook_url: "http://127.0.0.1:9/slack" }
+              default_alerts: [pd, slack]
+            """, path: "test-config.yaml")
+        var logger = Logger(label: "engine-test")
+        logger.logLevel = .warning
+        return MonitorEnvironment(config: config, logger: logger)
+    }
+
+    func engine(claimIdleMs: Int64 = 5_000) throws -> Engine {
+        try Engine(environment: environment(), claimIdleMs: claimIdleMs)
+    }
+
+    /// XADDs the event as jobrun does.
+    func report(_ event: RunEvent) throws {
+        let reply = try connection.command(event.xaddArguments(keyPrefix: prefix))
+        XCTAssertFalse(reply.isError, "\(reply)")
+    }
+
+    func start(_ job: String, _ runID: String, at ms: Int64 = Timestamp.nowMs()) throws {
+        try report(.start(job: job, runID: runID, host: "web1", pid: 42, startedAtMs: ms, scheduledFor: nil, fence: 1,
+                          command: "true"))
+    }
+
+    func finish(_ job: String, _ runID: String, exitCode: Int32 = 0) throws {
+        try report(.finish(job: job, runID: runID, host: "web1", exitCode: exitCode, signal: nil, durationMs: 5,
+                           outcome: exitCode == 0 ? "success" : "failure", outputTail: "done\n"))
+    }
+
+    struct Delivery {
+        let id: String
+        let fields: [String: String]
+        var at: Int64 { Int64(id.split(separator: "-")[0])! }
+        var event: String { fields["event"] ?? "" }
+        var channel: String { fields["channel"] ?? "" }
+    }
+
+    func outbox() throws -> [Delivery] {
+        let reply = try connection.command(["XRANGE", store.outbox, "-", "+"])
+        return (reply.array ?? []).compactMap { item in
+            guard let pair = item.array, let id = pair[0].string, let flat = pair[1].array else { return nil }
+            var fields: [String: String] = [:]
+            for i in stride(from: 0, to: flat.count - 1, by: 2) { fields[flat[i].string!] = flat[i + 1].string ?? "" }
+            return Delivery(id: id, fields: fields)
+        }
+    }
+
+    func monitor(_ job: String) throws -> JobMonitor? {
+        try connection.command(["HGET", store.state, job]).string.flatMap(MonitorStore.decodeMonitor)
+    }
+
+    /// Polls until `condition` holds (true) or `timeout` seconds pass (false).
+    func eventually(_ timeout: Double = 5, _ condition: () throws -> Bool) rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if try condition() { return true }
+            usleep(20_000)
+        }
+        return try condition()
+    }
+
+    /// Per channel, incidents alternate trigger → resolve: a second trigger before a resolve
+    /// is a duplicate page.
+    func assertNoDuplicateTriggers(_ deliveries: [Delivery], file: StaticString = #filePath, line: UInt = #line) {
+        for channel in Set(deliveries.map(\.channel)) {
+            let events = deliveries.filter { $0.channel == channel && $0.event != "repeat" }.map(\.event)
+            for (a, b) in zip(events, events.dropFirst()) {
+                XCTAssertNotEqual(a, b, "\(channel): \(events)", file: file, line: line)
+            }
+        }
+    }
+}
+
+final class Engine {
+    let environment: MonitorEnvironment
+    let leadership: Leadership
+    let registry: JobRegistry
+    let applier: EventApplier
+    private var tasks: [Task<Void, Never>] = []
+
+    init(environment: MonitorEnvironment, claimIdleMs: Int64) {
+        self.environment = environment
+        leadership = Leadership(environment: environment)
+        registry = JobRegistry(environment: environment)
+        applier = EventApplier(environment: environment, leadership: leadership, registry: registry, claimIdleMs: claimIdleMs)
+    }
+
+    func start() {
+        let leadership = leadership
+        let applier = applier
+        tasks = [Task { try? await leadership.run() }, Task { try? await applier.run() }]
+    }
+
+    func stop() async {
+        tasks.forEach { $0.cancel() }
+        for task in tasks { await task.value }
+        tasks = []
+    }
+}

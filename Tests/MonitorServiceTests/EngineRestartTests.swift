@@ -1,0 +1,129 @@
+import Foundation
+import JobwatchTestSupport
+import MonitorCore
+@testable import MonitorService
+import Reporting
+import XCTest
+
+final class EngineRestartTests: XCTestCase {
+    func testRestartMidIncidentNeitherLosesNorDuplicatesAndPairsTheRun() async throws {
+        let h = try EngineHarness()
+        try h.writeJob("tick", "schedule: every 2s\ngrace: 1s\n")
+        let first = try h.engine()
+        first.start()
+        XCTAssertTrue(try h.eventually(6) { try h.outbox().count == 2 })
+        await first.stop()
+
+        // A run starts while jobmond is down, and a crashed leader holds it un-acknowledged.
+        try h.start("tick", "across")
+        let stolen = try h.connection.command(["XREADGROUP", "GROUP", "jobmond", "crashed", "COUNT", "10",
+                                               "STREAMS", h.store.events, ">"])
+        XCTAssertNotNil(stolen.array)
+
+        let second = try h.engine(claimIdleMs: 300)
+        second.start()
+        XCTAssertTrue(try h.eventually { try h.monitor("tick")?.runningRuns["across"] != nil }, "pending start re-claimed")
+        let pending = try h.connection.command(["XPENDING", h.store.events, "jobmond"]).array?.first?.integer
+        XCTAssertEqual(pending, 0)
+        try await Task.sleep(nanoseconds: 1_500_000_000)
+        XCTAssertEqual(try h.outbox().count, 2, "the open incident is not paged again after the restart")
+
+        try h.finish("tick", "across")
+        XCTAssertTrue(try h.eventually { try h.outbox().filter { $0.event == "resolve" }.count == 2 })
+        h.assertNoDuplicateTriggers(try h.outbox())
+        let runs = try await MonitorReads(environment: second.environment).runs("tick", limit: 5)
+        let run = try XCTUnwrap(runs?.runs.first { $0.runID == "across" })
+        XCTAssertEqual(run.host, "web1")
+        XCTAssertEqual(run.outcome, "success")
+        XCTAssertNotNil(run.finishedAt)
+        await second.stop()
+    }
+
+    func testDeadlinePassedWhileDownAlertsOnceOnStartUp() async throws {
+        let h = try EngineHarness()
+        try h.writeJob("tick", "schedule: every 2s\ngrace: 1s\n")
+        let first = try h.engine()
+        first.start()
+        XCTAssertTrue(try h.eventually { try h.monitor("tick") != nil })
+        await first.stop()
+        try await Task.sleep(nanoseconds: 3_500_000_000)
+        XCTAssertEqual(try h.outbox().count, 0)
+        let second = try h.engine()
+        second.start()
+        XCTAssertTrue(try h.eventually(2) { try h.outbox().count == 2 })
+        await second.stop()
+        let third = try h.engine()
+        third.start()
+        try await Task.sleep(nanoseconds: 1_500_000_000)
+        XCTAssertEqual(try h.outbox().count, 2)
+        await third.stop()
+    }
+
+    func testFiftyRunsReportedWhileStoppedAreAllApplied() async throws {
+        let h = try EngineHarness()
+        try h.writeJob("batch", "schedule: \"0 3 * * *\"\n")
+        let now = Timestamp.nowMs()
+        for i in 0..<50 {
+            try h.start("batch", "run\(i)", at: now - Int64(50 - i) * 1000)
+            try h.finish("batch", "run\(i)")
+        }
+        let engine = try h.engine()
+        engine.start()
+        XCTAssertTrue(try h.eventually { try h.monitor("batch")?.lastRun?.runID == "run49" })
+        let runs = try await MonitorReads(environment: engine.environment).runs("batch", limit: 100)
+        XCTAssertEqual(runs?.runs.count, 50)
+        XCTAssertTrue(runs?.runs.allSatisfy { $0.outcome == "success" } ?? false)
+        XCTAssertEqual(try h.monitor("batch")?.runningRuns.count, 0)
+        await engine.stop()
+    }
+
+    func testTwoEnginesOnlyTheLeaderWrites() async throws {
+        let h = try EngineHarness()
+        try h.writeJob("tick", "schedule: every 2s\ngrace: 1s\n")
+        let a = try h.engine()
+        let b = try h.engine()
+        a.start()
+        b.start()
+        XCTAssertTrue(try h.eventually(6) { try h.outbox().count >= 2 })
+        try await Task.sleep(nanoseconds: 2_500_000_000)
+        XCTAssertEqual(try h.outbox().count, 2)
+        XCTAssertNotEqual(a.applier.isApplying, b.applier.isApplying, "exactly one applies")
+        XCTAssertNotEqual(a.leadership.isLeader, b.leadership.isLeader)
+        // The leader goes away: the other takes over and carries on without paging again.
+        let (leader, follower) = a.leadership.isLeader ? (a, b) : (b, a)
+        await leader.stop()
+        XCTAssertTrue(try h.eventually(5) { follower.applier.isApplying })
+        try h.start("tick", "r")
+        try h.finish("tick", "r")
+        XCTAssertTrue(try h.eventually { try h.outbox().filter { $0.event == "resolve" }.count == 2 })
+        h.assertNoDuplicateTriggers(try h.outbox())
+        await follower.stop()
+    }
+
+    func testBrokenFileRaisesConfigErrorForThatJobOnlyAndReloadFixesIt() async throws {
+        let h = try EngineHarness()
+        try h.writeJob("good", "schedule: \"0 3 * * *\"\n")
+        try h.writeJob("fragile", "schedule: \"0 4 * * *\"\n")
+        let engine = try h.engine()
+        engine.start()
+        XCTAssertTrue(try h.eventually { try h.monitor("fragile") != nil && h.monitor("good") != nil })
+
+        try h.writeJob("fragile", "schedule: \"not a schedule\"\n")
+        await engine.registry.reload()
+        XCTAssertTrue(try h.eventually { try h.outbox().count == 2 })
+        XCTAssertEqual(Set(try h.outbox().map { $0.fields["job"] ?? "" }), ["fragile"])
+        XCTAssertEqual(try h.monitor("fragile")?.incident?.kind, .configError)
+        XCTAssertEqual(try h.monitor("fragile")?.spec.schedule?.expression, "0 4 * * *", "the last good definition stays")
+        XCTAssertNil(try h.monitor("good")?.incident)
+
+        await engine.registry.reload()   // still broken: no second page
+        try await Task.sleep(nanoseconds: 500_000_000)
+        XCTAssertEqual(try h.outbox().count, 2)
+
+        try h.writeJob("fragile", "schedule: \"0 5 * * *\"\n")
+        await engine.registry.reload()
+        XCTAssertTrue(try h.eventually { try h.outbox().filter { $0.event == "resolve" }.count == 2 })
+        XCTAssertEqual(try h.monitor("fragile")?.spec.schedule?.expression, "0 5 * * *")
+        await engine.stop()
+    }
+}
