@@ -40,8 +40,10 @@ final class GELFOutput: OutputSink, @unchecked Sendable {
         sender.sendEvent(GELFMessage(host: host, shortMessage: "\(job) started on \(host)", timestamp: Self.now(), level: 6, fields: fields))
     }
 
-    /// Sends the finish event with the number of output lines that could not be delivered.
-    func finished(job: String, ending: RunEnding) {
+    /// Sends the finish event with the number of output lines that could not be delivered,
+    /// and returns that number.
+    @discardableResult
+    func finished(job: String, ending: RunEnding) -> Int {
         var signal = 0
         if case .signaled(let s) = ending.termination { signal = Int(s) }
         let fields = common + [
@@ -51,10 +53,13 @@ final class GELFOutput: OutputSink, @unchecked Sendable {
         ]
         let text = "\(job) finished: \(ending.outcome), exit \(ending.exitCode) after \(ending.durationMs) ms"
         let level = ending.outcome == "success" ? 6 : 3
+        var droppedLines = 0
         sender.finish(finalMessage: { dropped in
-            GELFMessage(host: self.host, shortMessage: text, timestamp: Self.now(), level: level,
-                        fields: fields + [GELFField("_dropped_lines", dropped)])
+            droppedLines = dropped
+            return GELFMessage(host: self.host, shortMessage: text, timestamp: Self.now(), level: level,
+                               fields: fields + [GELFField("_dropped_lines", dropped)])
         }, timeout: Self.flushTimeout)
+        return droppedLines
     }
 
     static func now() -> Double {

@@ -94,7 +94,9 @@ public struct JobRun {
         if var l = supervisor.lease, l.timeline.childExited() == .release {
             l.client.release(keys: l.keys, owner: l.owner, holdUntil: cronlock.map { startedAtWall + $0.graceSeconds + 1 })
         }
-        gelf?.finished(job: job.name, ending: ending)
+        if let dropped = gelf?.finished(job: job.name, ending: ending), dropped > 0 {
+            diagnostics.info("Graylog: \(dropped) output line(s) dropped (receiver slow or unreachable)")
+        }
         diagnostics.info("\(job.name) ended: \(ending.outcome), exit \(ending.exitCode), \(ending.durationMs) ms")
         return ending.exitCode
     }

@@ -30,6 +30,7 @@ public final class EventApplier: Service, @unchecked Sendable {
     private let batchSize: Int
     private let lock = NSLock()
     private var applying = false
+    private var stopRequested = false
 
     public init(environment: MonitorEnvironment, leadership: Leadership, registry: JobRegistry,
                 claimIdleMs: Int64 = 5_000, batchSize: Int = 1_000) {
@@ -48,9 +49,26 @@ public final class EventApplier: Service, @unchecked Sendable {
         return applying
     }
 
+    /// Ends within a second of shutdown or cancellation: the loop never waits longer than that.
     public func run() async throws {
-        _ = try? await cancelWhenGracefulShutdown { try await self.loop() }
+        await withGracefulShutdownHandler {
+            do { try await self.loop() } catch {}
+        } onGracefulShutdown: {
+            self.requestStop()
+        }
         setApplying(false)
+    }
+
+    private var shouldStop: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopRequested || Task.isCancelled
+    }
+
+    private func requestStop() {
+        lock.lock()
+        stopRequested = true
+        lock.unlock()
     }
 
     private func setApplying(_ value: Bool) {
@@ -61,7 +79,7 @@ public final class EventApplier: Service, @unchecked Sendable {
 
     private func loop() async throws {
         var session: LeaderSession?
-        while !Task.isCancelled {
+        while !shouldStop {
             guard leadership.isLeader else {
                 if session != nil { environment.logger.notice("not the leader: stopped applying events") }
                 session = nil

@@ -21,6 +21,7 @@ public final class Leadership: Service, @unchecked Sendable {
     private let lock = NSLock()
     /// Until when (epoch ms) the lease is certainly ours; 0 when it is not.
     private var leaderUntil: Int64 = 0
+    private var stopRequested = false
 
     static let renew = RedisScript("""
         if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
@@ -46,13 +47,27 @@ public final class Leadership: Service, @unchecked Sendable {
 
     public func run() async throws {
         // Shutdown ends the loop at its next sleep; the lease is then handed back.
-        _ = try? await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
+        await withGracefulShutdownHandler {
+            while !self.shouldStop {
                 await self.attempt()
-                try await Task.sleep(nanoseconds: UInt64(self.renewEveryMs) * 1_000_000)
+                var slept: Int64 = 0
+                while slept < self.renewEveryMs, !self.shouldStop {
+                    try? await Task.sleep(nanoseconds: 100_000_000)
+                    slept += 100
+                }
             }
+        } onGracefulShutdown: {
+            self.lock.lock()
+            self.stopRequested = true
+            self.lock.unlock()
         }
         await releaseLease()
+    }
+
+    private var shouldStop: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopRequested || Task.isCancelled
     }
 
     private func attempt() async {
