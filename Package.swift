@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "JobwatchCoreTests", dependencies: ["JobwatchCore"]),
         .testTarget(name: "RedisLeaseTests", dependencies: ["RedisLease", "JobwatchTestSupport"]),
         .testTarget(name: "GELFTests", dependencies: ["GELF"], exclude: ["gelf_decode.py", "gelf_http_receiver.py"]),
-        .testTarget(name: "JobWrapperTests", dependencies: ["JobwatchTestSupport"]),
+        .testTarget(name: "JobWrapperTests", dependencies: ["JobwatchTestSupport"], exclude: ["gelf_capture.py"]),
         .testTarget(name: "MonitorCoreTests", dependencies: ["MonitorCore"]),
         .testTarget(name: "FleetReportTests", dependencies: ["FleetReport"]),
         .testTarget(name: "MonitorServiceTests", dependencies: ["MonitorService", "JobwatchTestSupport"]),
