@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.0.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         // C shims
@@ -31,8 +32,9 @@ let package = Package(
         .target(name: "MonitorCore", dependencies: ["CronSchedule", "JobwatchCore"]),
         .target(name: "FleetReport", dependencies: ["MonitorCore", "CronSchedule"]),
         .target(name: "MonitorService", dependencies: [
-            "MonitorCore", "JobwatchCore", "RedisLease", "HTTPClient", "Reporting",
+            "MonitorCore", "JobwatchCore", "RedisLease", "HTTPClient", "Reporting", "FleetReport",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -41,7 +43,7 @@ let package = Package(
         // Executables
         .executableTarget(name: "jobrun", dependencies: ["JobWrapper"]),
         .executableTarget(name: "jobctl", dependencies: [
-            "JobwatchCore", "RedisLease", "CronSchedule", "Reporting",
+            "JobwatchCore", "RedisLease", "CronSchedule", "Reporting", "FleetReport", "HTTPClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
