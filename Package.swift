@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "JobWrapperTests", dependencies: ["JobwatchTestSupport"], exclude: ["gelf_capture.py"]),
         .testTarget(name: "MonitorCoreTests", dependencies: ["MonitorCore"]),
         .testTarget(name: "FleetReportTests", dependencies: ["FleetReport"]),
-        .testTarget(name: "MonitorServiceTests", dependencies: ["MonitorService", "JobwatchTestSupport"]),
+        .testTarget(name: "MonitorServiceTests", dependencies: ["MonitorService", "JobwatchTestSupport"], exclude: ["alert_receiver.py"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "JobwatchTestSupport"]),
     ],
     swiftLanguageModes: [.v5]

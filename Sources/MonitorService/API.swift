@@ -87,6 +87,7 @@ public struct MonitorAPI: Sendable {
             try await control(environment.store.resumeEntry(job: job, at: environment.clock()))
             return jsonResponse(["job": job, "status": "resume accepted"], status: .accepted)
         }
+        FleetRoutes(environment: environment, auth: auth).add(to: router)
         return router
     }
 
@@ -187,8 +188,12 @@ public struct MonitorAPI: Sendable {
         return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
     }
 
-    /// Pausing a job nobody has heard of is a typo, not a registration.
+    /// Pausing a job nobody has heard of is a typo, not a registration. Known: in the
+    /// leader's state, registered by PUT, or defined in jobs.d (every replica holds the same
+    /// directory, and a file may be newer than the leader's last reload).
     func requireKnown(_ job: String) async throws {
+        let directory = environment.config.jobsDir
+        if ["yaml", "yml"].contains(where: { FileManager.default.fileExists(atPath: "\(directory)/\(job).\($0)") }) { return }
         let store = environment.store
         let known = try await environment.shared.run { c in
             try c.command(["HEXISTS", store.state, job]).integer == 1 || c.command(["HEXISTS", store.defs, job]).integer == 1

@@ -227,15 +227,19 @@ final class LeaderSession {
                                               outcome: outcome, durationMs: durationMs, host: host, outputTail: outputTail)
             if let run = monitor.lastRun, run.runID == runID, run != before { writes.run(job, run, finished: true) }
             settle(job, monitor, actions, into: &writes)
+        // The actions are computed first: `settle` must see the monitor *after* the event.
         case let .skip(job, host, at):
             var monitor = known(job, now: now)
-            settle(job, monitor, monitor.skipped(host: host, at: at), into: &writes)
+            let actions = monitor.skipped(host: host, at: at)
+            settle(job, monitor, actions, into: &writes)
         case let .pause(job, until, at):
-            guard var monitor = monitors[job] else { return }
-            settle(job, monitor, monitor.paused(until: until, now: max(at, now)), into: &writes)
+            var monitor = known(job, now: now)
+            let actions = monitor.paused(until: until, now: max(at, now))
+            settle(job, monitor, actions, into: &writes)
         case let .resume(job, at):
-            guard var monitor = monitors[job] else { return }
-            settle(job, monitor, monitor.resumed(now: max(at, now)), into: &writes)
+            var monitor = known(job, now: now)
+            let actions = monitor.resumed(now: max(at, now))
+            settle(job, monitor, actions, into: &writes)
         }
     }
 
@@ -274,16 +278,19 @@ final class LeaderSession {
             }
             // An unchanged definition does nothing, unless it ends a config error.
             guard monitor.spec != spec || monitor.incident?.kind == .configError else { continue }
-            settle(job, monitor, monitor.definitionChanged(spec, now: now), into: &writes)
+            let actions = monitor.definitionChanged(spec, now: now)
+            settle(job, monitor, actions, into: &writes)
         }
         for (job, reason) in definitions.rejected {
             var monitor = monitors[job] ?? JobMonitor(spec: defaultSpec(job), firstSeen: now)
             guard monitor.incident?.kind != .configError || monitor.incident?.reason != reason else { continue }
-            settle(job, monitor, monitor.definitionRejected(reason: reason, now: now), into: &writes)
+            let actions = monitor.definitionRejected(reason: reason, now: now)
+            settle(job, monitor, actions, into: &writes)
         }
     }
 
-    /// Keeps the new state and turns its actions into writes.
+    /// Keeps the new state and turns its actions into writes. Callers compute `actions` first:
+    /// an argument list copies `monitor` before a mutating call inside it runs.
     private func settle(_ job: String, _ monitor: JobMonitor, _ actions: [MonitorAction], into writes: inout BatchWrites) {
         monitors[job] = monitor
         writes.touched(job)

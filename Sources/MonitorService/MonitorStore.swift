@@ -113,7 +113,7 @@ public struct MonitorStore: Sendable {
 
     // JSONEncoder and JSONDecoder are classes; one each per thread keeps them off the
     // allocation path of every event.
-    static func encode(_ monitor: JobMonitor) -> String {
+    public static func encode(_ monitor: JobMonitor) -> String {
         String(decoding: (try? threadEncoder().encode(monitor)) ?? Data(), as: UTF8.self)
     }
 

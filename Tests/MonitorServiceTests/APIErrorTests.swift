@@ -108,9 +108,6 @@ final class APIErrorTests: XCTestCase {
         XCTAssertEqual(try h.request("GET", "/api/v1/jobs/ghost/runs").status, 404)
         XCTAssertEqual(try h.request("POST", "/api/v1/jobs/ghost/pause", body: []).status, 404)
         XCTAssertEqual(try h.request("POST", "/api/v1/jobs/ghost/resume", body: []).status, 404)
-        // Deliberately absent until their issue lands: no stubs.
-        XCTAssertEqual(try h.request("GET", "/api/v1/report").status, 404)
-        XCTAssertEqual(try h.request("GET", "/metrics", token: nil).status, 404)
     }
 
     func testPingAutoRegistersAndPairsStartWithFinish() throws {

@@ -185,7 +185,7 @@ final class AlertReceivers {
 
     func requests(_ path: String) -> [Request] { requests.filter { $0.path == path } }
 
-    /// PagerDuty events as (action, dedup_key) that were accepted (2xx).
+    /// Requests to the PagerDuty stand-in; by default only those it accepted (2xx).
     func pagerDuty(accepted: Bool = true) -> [Request] {
         requests("/pd").filter { !accepted || (200..<300).contains($0.status) }
     }

@@ -5,9 +5,9 @@ import MonitorCore
 import Reporting
 import XCTest
 
-final class EngineAlertTests: XCTestCase {
+final class EngineAlertTests: EngineTestCase {
     func testMissedRunAlertsEveryChannelOnceWithinASecondOfTheDeadline() async throws {
-        let h = try EngineHarness()
+        let h = try makeHarness()
         try h.writeJob("tick", "schedule: every 2s\ngrace: 1s\n")
         let engine = try h.engine()
         engine.start()
@@ -39,7 +39,7 @@ final class EngineAlertTests: XCTestCase {
     }
 
     func testFailureAlertsAndTheStateChangeIsRecorded() async throws {
-        let h = try EngineHarness()
+        let h = try makeHarness()
         try h.writeJob("nightly", "schedule: \"0 3 * * *\"\nalert_after_failures: 2\n")
         let engine = try h.engine()
         engine.start()
@@ -62,7 +62,7 @@ final class EngineAlertTests: XCTestCase {
     }
 
     func testUnknownJobIsAutoRegisteredAndNeverMissedAndPauseComesThroughTheStream() async throws {
-        let h = try EngineHarness()
+        let h = try makeHarness()
         let engine = try h.engine()
         engine.start()
         try h.start("adhoc", "x")
@@ -83,7 +83,7 @@ final class EngineAlertTests: XCTestCase {
     }
 
     func testJobsViewHasTheSpecShape() async throws {
-        let h = try EngineHarness()
+        let h = try makeHarness()
         try h.writeJob("shape", "schedule: \"*/5 * * * *\"\n")
         let engine = try h.engine()
         engine.start()

@@ -11,17 +11,20 @@ import XCTest
 /// The engine in-process on a real redis-server: `Leadership` + `EventApplier` as jobmond runs
 /// them, fed by stream entries written exactly as `jobrun` writes them.
 final class EngineHarness {
-    let redis: RedisServer
+    let redisURL: String
     let jobsDir: String
     let prefix = "t:"
     let connection: RedisConnection
     var store: MonitorStore { MonitorStore(prefix: prefix) }
 
-    init() throws {
-        redis = try RedisServer()
+    /// The test case owns `redis` (see `EngineTestCase`); the harness only talks to it.
+    init(redis: RedisServer) throws {
+        redisURL = redis.url
         jobsDir = try TemporaryDirectory.make(prefix: "jobsd")
         connection = RedisConnection(endpoint: RedisEndpoint(host: "127.0.0.1", port: redis.port), timeoutMs: 2000)
     }
+
+    deinit { try? FileManager.default.removeItem(atPath: jobsDir) }
 
     func writeJob(_ name: String, _ yaml: String) throws {
         try yaml.write(toFile: "\(jobsDir)/\(name).yaml", atomically: true, encoding: .utf8)
@@ -30,7 +33,7 @@ final class EngineHarness {
     func environment() throws -> MonitorEnvironment {
         var config = GlobalConfig()
         try config.read(text: """
-            redis: [\(redis.url)]
+            redis: [\(redisURL)]
             key_prefix: "\(prefix)"
             jobs_dir: \(jobsDir)
             monitor:
@@ -105,6 +108,27 @@ final class EngineHarness {
                 XCTAssertNotEqual(a, b, "\(channel): \(events)", file: file, line: line)
             }
         }
+    }
+}
+
+/// One redis-server per test, started and stopped on the main thread: a process spawned
+/// from a concurrency pool thread inherits its blocked signals, so it would never see the
+/// SIGTERM of `RedisServer.stop()`, which would then wait forever.
+class EngineTestCase: XCTestCase {
+    private var server: RedisServer?
+
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        server = try RedisServer()
+    }
+
+    override func tearDown() {
+        server = nil
+        super.tearDown()
+    }
+
+    func makeHarness() throws -> EngineHarness {
+        try EngineHarness(redis: XCTUnwrap(server))
     }
 }
 

@@ -5,9 +5,9 @@ import MonitorCore
 import Reporting
 import XCTest
 
-final class EngineRestartTests: XCTestCase {
+final class EngineRestartTests: EngineTestCase {
     func testRestartMidIncidentNeitherLosesNorDuplicatesAndPairsTheRun() async throws {
-        let h = try EngineHarness()
+        let h = try makeHarness()
         try h.writeJob("tick", "schedule: every 2s\ngrace: 1s\n")
         let first = try h.engine()
         first.start()
@@ -40,7 +40,7 @@ final class EngineRestartTests: XCTestCase {
     }
 
     func testDeadlinePassedWhileDownAlertsOnceOnStartUp() async throws {
-        let h = try EngineHarness()
+        let h = try makeHarness()
         try h.writeJob("tick", "schedule: every 2s\ngrace: 1s\n")
         let first = try h.engine()
         first.start()
@@ -60,7 +60,7 @@ final class EngineRestartTests: XCTestCase {
     }
 
     func testFiftyRunsReportedWhileStoppedAreAllApplied() async throws {
-        let h = try EngineHarness()
+        let h = try makeHarness()
         try h.writeJob("batch", "schedule: \"0 3 * * *\"\n")
         let now = Timestamp.nowMs()
         for i in 0..<50 {
@@ -78,7 +78,7 @@ final class EngineRestartTests: XCTestCase {
     }
 
     func testTwoEnginesOnlyTheLeaderWrites() async throws {
-        let h = try EngineHarness()
+        let h = try makeHarness()
         try h.writeJob("tick", "schedule: every 2s\ngrace: 1s\n")
         let a = try h.engine()
         let b = try h.engine()
@@ -101,7 +101,7 @@ final class EngineRestartTests: XCTestCase {
     }
 
     func testBrokenFileRaisesConfigErrorForThatJobOnlyAndReloadFixesIt() async throws {
-        let h = try EngineHarness()
+        let h = try makeHarness()
         try h.writeJob("good", "schedule: \"0 3 * * *\"\n")
         try h.writeJob("fragile", "schedule: \"0 4 * * *\"\n")
         let engine = try h.engine()

@@ -38,7 +38,8 @@ final class StatusOutputTests: XCTestCase {
             try report(name, "f\(i)", "finish", #"{"host":"web1","exit_code":\#(i + 1),"duration_ms":300,"outcome":"failure"}"#)
         }
         try report("stuck-job", "s1", "start", #"{"host":"web2"}"#)
-        XCTAssertEqual(try h.jobctl(["pause", "paused-a", "--for", "2h"]).status, 0)
+        let pause = try h.jobctl(["pause", "paused-a", "--for", "2h"])
+        XCTAssertEqual(pause.status, 0, pause.stderrText + pause.stdoutText)
         XCTAssertEqual(try h.jobctl(["pause", "paused-b"]).status, 0)
 
         let expected: [String: String] = [

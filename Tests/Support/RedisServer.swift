@@ -45,6 +45,9 @@ public final class RedisServer {
     public func stop() {
         guard process.isRunning else { return }
         process.terminate()
+        // A server started from a thread that blocks SIGTERM (a Swift concurrency pool thread)
+        // inherits that mask and never sees the signal: don't wait for it for ever.
+        if !waitUntil(timeout: 5, { !process.isRunning }) { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 

@@ -1,0 +1,196 @@
+import FleetReport
+import Foundation
+import Hummingbird
+import MonitorCore
+import NIOCore
+import Prometheus
+import RedisLease
+
+/// The fleet-visibility routes of SPEC §3.2: `GET /` (status page), `GET /metrics` and
+/// `GET /api/v1/report`. All read Redis only, so every replica serves them.
+public struct FleetRoutes: Sendable {
+    let environment: MonitorEnvironment
+    let auth: Authenticator
+    let history: FleetHistory
+    let metrics: FleetMetrics
+
+    /// The longest report period served: a year of minute-level history is already far more
+    /// than one request should compute.
+    static let maxPeriodMs: Int64 = 366 * 86_400_000
+    static let defaultPeriodMs: Int64 = 7 * 86_400_000
+
+    public init(environment: MonitorEnvironment, auth: Authenticator) {
+        self.environment = environment
+        self.auth = auth
+        history = FleetHistory(environment: environment)
+        metrics = FleetMetrics(environment: environment)
+    }
+
+    public func add(to router: Router<MonitorRequestContext>) {
+        router.get("/") { request, _ in
+            if !environment.config.monitor.publicStatusPage { try auth.require(.read, request) }
+            let html = statusPage(jobs: try await history.statusRows(), now: environment.clock(),
+                                  publicURL: environment.config.monitor.publicURL)
+            return Self.response(html, contentType: "text/html; charset=utf-8")
+        }
+        // Prometheus scrapers carry no token; the metrics hold no secrets (names and numbers).
+        router.get("/metrics") { _, _ in
+            Self.response(try await metrics.scrape(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        }
+        router.get("/api/v1/report") { request, _ in
+            try auth.require(.read, request)
+            let (from, to) = try Self.period(request.uri.queryParameters.get("from"), request.uri.queryParameters.get("to"),
+                                             now: environment.clock())
+            let report = try await history.report(from: from, to: to, timeZone: environment.config.monitor.report.timezone)
+            return Self.response(report.rendered(as: .json), contentType: "application/json; charset=utf-8")
+        }
+    }
+
+    /// `from`/`to` as RFC 3339; `to` defaults to now and `from` to seven days before `to`.
+    static func period(_ fromText: String?, _ toText: String?, now: Int64) throws -> (Int64, Int64) {
+        func instant(_ name: String, _ text: String?) throws -> Int64? {
+            guard let text else { return nil }
+            guard let ms = MonitorEvent.millis(text) else {
+                throw APIError.badRequest("\(name): expected an RFC 3339 time like 2026-03-02T09:00:00Z, got \"\(text)\"")
+            }
+            return ms
+        }
+        let to = try instant("to", toText) ?? now
+        let from = try instant("from", fromText) ?? to - defaultPeriodMs
+        guard from < to else { throw APIError.badRequest("from must be before to") }
+        guard to - from <= maxPeriodMs else { throw APIError.badRequest("the period may be at most 366 days") }
+        return (from, to)
+    }
+
+    static func response(_ text: String, contentType: String) -> Response {
+        Response(status: .ok, headers: [.contentType: contentType], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+/// `GET /metrics`: a swift-prometheus registry brought up to date from Redis on each scrape
+/// (a scrape every 15 s or so is the natural clock; nothing runs between scrapes).
+///
+/// Redis keeps no monotonic totals, so this replica keeps them from what it sees: missed
+/// occurrences are counted from `mon:changes` (read once from its start, then from where the
+/// last scrape stopped), failed runs and durations from each job's last run, delivery
+/// failures from new `mon:delivery` records. A job that finishes several runs between two
+/// scrapes contributes only its latest, and a restarted replica starts its counters afresh,
+/// which Prometheus's `rate()` treats as a counter reset.
+actor FleetMetrics {
+    private let environment: MonitorEnvironment
+    private let registry = PrometheusCollectorRegistry()
+    private var previous: MetricsSnapshot?
+    /// What to unregister when a job disappears.
+    private var series: [String: [ObjectIdentifier: Series]] = [:]
+    private var changesCursor = "-"
+    private var missed: [String: Int64] = [:]
+    private var failed: [String: Int64] = [:]
+    private var lastSuccess: [String: Int64] = [:]
+    private var lastRunSeen: [String: String] = [:]
+    private var deliveryFailures: [String: Int64] = [:]
+    private var deliverySeen: [String: String] = [:]
+
+    private enum Series {
+        case gauge(Gauge), counter(Counter), histogram(DurationHistogram)
+    }
+
+    init(environment: MonitorEnvironment) { self.environment = environment }
+
+    func scrape() async throws -> String {
+        let store = environment.store
+        let cursor = changesCursor
+        let (monitors, changes, delivery) = try await environment.shared.run { c in
+            (try store.loadMonitors(c), try Self.changes(after: cursor, store: store, c),
+             try c.command(["HGETALL", store.delivery]).array ?? [])
+        }
+        for (_, fields) in changes.entries where fields["to"] == JobState.missed.rawValue && (fields["alert"] ?? "").isEmpty {
+            missed[fields["job"] ?? "", default: 0] += 1
+        }
+        changesCursor = changes.last ?? changesCursor
+        countDeliveryFailures(delivery)
+        var jobs: [MetricsSnapshot.Job] = []
+        for (name, monitor) in monitors.sorted(by: { $0.key < $1.key }) {
+            var finished: [MetricsSnapshot.FinishedRun] = []
+            if let run = monitor.lastRun, let outcome = run.outcome {
+                if lastRunSeen[name] != run.runID {
+                    lastRunSeen[name] = run.runID
+                    if outcome != .success { failed[name, default: 0] += 1 }
+                }
+                if outcome == .success, let at = run.finishedAt { lastSuccess[name] = at }
+                if let ms = run.durationMs { finished.append(.init(runID: run.runID, durationMs: ms)) }
+            }
+            jobs.append(.init(name: name, state: monitor.state(at: environment.clock()), lastSuccess: lastSuccess[name],
+                              missedTotal: missed[name] ?? 0, failedTotal: failed[name] ?? 0, finishedRuns: finished))
+        }
+        let snapshot = MetricsSnapshot(jobs: jobs, alertDeliveryFailures: deliveryFailures, spoolDepth: [:])
+        snapshot.updates(since: previous).forEach(apply)
+        previous = snapshot
+        return registry.emitToString()
+    }
+
+    /// Each new `mon:delivery` record is one alert a channel refused for good.
+    private func countDeliveryFailures(_ flat: [RedisReply]) {
+        for i in stride(from: 0, to: flat.count - 1, by: 2) {
+            guard let job = flat[i].string, let json = flat[i + 1].string, deliverySeen[job] != json else { continue }
+            deliverySeen[job] = json
+            let channel = DeliveryProblem.channel(ofJSON: json) ?? "unknown"
+            deliveryFailures[channel, default: 0] += 1
+        }
+    }
+
+    private func apply(_ update: MetricUpdate) {
+        switch update {
+        case .setGauge(let name, let labels, let value):
+            let gauge = registry.makeGauge(descriptor: Self.descriptor(name), labels: labels.pairs)
+            gauge.set(to: value)
+            remember(.gauge(gauge), ObjectIdentifier(gauge), labels)
+        case .incrementCounter(let name, let labels, let amount):
+            let counter = registry.makeCounter(descriptor: Self.descriptor(name), labels: labels.pairs)
+            counter.increment(by: amount)
+            remember(.counter(counter), ObjectIdentifier(counter), labels)
+        case .observe(let name, let labels, let ms):
+            let buckets = JobwatchMetrics.runDurationBucketsMs.map { Duration.milliseconds($0) }
+            let histogram = registry.makeDurationHistogram(descriptor: Self.descriptor(name), labels: labels.pairs, buckets: buckets)
+            histogram.record(.milliseconds(ms))
+            remember(.histogram(histogram), ObjectIdentifier(histogram), labels)
+        case .removeJob(let job):
+            for item in (series.removeValue(forKey: job) ?? [:]).values {
+                switch item {
+                case .gauge(let g): registry.unregisterGauge(g)
+                case .counter(let c): registry.unregisterCounter(c)
+                case .histogram(let h): registry.unregisterDurationHistogram(h)
+                }
+            }
+        }
+    }
+
+    private func remember(_ item: Series, _ id: ObjectIdentifier, _ labels: [MetricLabel]) {
+        guard let job = labels.first(where: { $0.name == "job" })?.value else { return }
+        series[job, default: [:]][id] = item
+    }
+
+    /// The catalogue's names are complete; an empty unit keeps them as they are.
+    private static func descriptor(_ name: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: JobwatchMetrics.help[name] ?? "")
+    }
+
+    /// `mon:changes` entries after `cursor` (exclusive; `-` for the start), in pages.
+    private static func changes(after cursor: String, store: MonitorStore, _ c: RedisConnection) throws
+        -> (entries: [(String, [String: String])], last: String?) {
+        var entries: [(String, [String: String])] = []
+        var start = cursor == "-" ? "-" : "(" + cursor
+        while true {
+            let reply = try c.command(["XRANGE", store.changes, start, "+", "COUNT", "10000"])
+            let page = (reply.array ?? []).compactMap { item -> (String, [String: String])? in
+                guard let pair = item.array, pair.count == 2, let id = pair[0].string, let flat = pair[1].array else { return nil }
+                var fields: [String: String] = [:]
+                for i in stride(from: 0, to: flat.count - 1, by: 2) { fields[flat[i].string ?? ""] = flat[i + 1].string ?? "" }
+                return (id, fields)
+            }
+            entries += page
+            guard page.count == 10000, let last = page.last?.0 else { break }
+            start = "(" + last
+        }
+        return (entries, entries.last?.0)
+    }
+}
