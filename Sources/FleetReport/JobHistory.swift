@@ -13,12 +13,16 @@ public struct JobHistory: Sendable {
     /// The state in force at the start of the period when no earlier change is given; nil
     /// takes the first change's `from`, or `up`.
     public var stateAtStart: JobState?
+    /// When the monitor started watching the job: occurrences before it were never expected.
+    public var watchedSince: Int64?
 
-    public init(spec: JobSpec, runs: [RunRecord], changes: [StateChange], stateAtStart: JobState? = nil) {
+    public init(spec: JobSpec, runs: [RunRecord], changes: [StateChange], stateAtStart: JobState? = nil,
+                watchedSince: Int64? = nil) {
         self.spec = spec
         self.runs = runs
         self.changes = changes
         self.stateAtStart = stateAtStart
+        self.watchedSince = watchedSince
     }
 }
 

@@ -71,7 +71,7 @@ extension JobReport {
     init(_ history: JobHistory, spans: [StateSpan], from: Int64, to: Int64, now: Int64) {
         let spec = history.spec
         let occurrences = OccurrenceMatching.classify(
-            OccurrenceMatching.scheduled(spec, from: from, to: to),
+            OccurrenceMatching.scheduled(spec, from: max(from, history.watchedSince ?? from), to: to),
             spec: spec, runs: history.runs, spans: spans, now: now)
         let started = history.runs.filter { $0.startedAt >= from && $0.startedAt < to }
         let finished = started.filter { $0.outcome != nil }

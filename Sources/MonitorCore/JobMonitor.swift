@@ -16,6 +16,9 @@
 /// - A run for a later occurrence also covers earlier pending ones (grace longer than the period).
 public struct JobMonitor: Codable, Sendable, Equatable {
     public internal(set) var spec: JobSpec
+    /// When the monitor first loaded the definition (nil in state saved by older versions):
+    /// occurrences before it are never missed, in alerts or in reports.
+    public internal(set) var firstSeen: Int64?
     /// The state last recorded; `state(at:)` is the state now.
     public internal(set) var recordedState: JobState
     /// The scheduled time (epoch ms) whose start is awaited; nil without a schedule.
@@ -53,6 +56,7 @@ public struct JobMonitor: Codable, Sendable, Equatable {
     /// can be missed.
     public init(spec: JobSpec, firstSeen: Int64) {
         self.spec = spec
+        self.firstSeen = firstSeen
         recordedState = .new
         expectedOccurrence = spec.occurrence(after: firstSeen)
         runningRuns = [:]

@@ -28,7 +28,7 @@ public struct FleetHistory: Sendable {
             let jobChanges = changes[job] ?? []
             return JobHistory(
                 spec: monitor.spec, runs: inputs.runs[job] ?? [], changes: jobChanges,
-                stateAtStart: jobChanges.isEmpty ? monitor.recordedState : nil)
+                stateAtStart: jobChanges.isEmpty ? monitor.recordedState : nil, watchedSince: monitor.firstSeen)
         }
     }
 

@@ -108,6 +108,7 @@ actor FleetMetrics {
         }
         changesCursor = changes.last ?? changesCursor
         countDeliveryFailures(delivery)
+        try await learnLastSuccesses(monitors)
         var jobs: [MetricsSnapshot.Job] = []
         for (name, monitor) in monitors.sorted(by: { $0.key < $1.key }) {
             var finished: [MetricsSnapshot.FinishedRun] = []
@@ -126,6 +127,25 @@ actor FleetMetrics {
         snapshot.updates(since: previous).forEach(apply)
         previous = snapshot
         return registry.emitToString()
+    }
+
+    /// A job first seen with a failed last run: its last success is in its recorded runs.
+    /// Looked up once per job; after that, the job's own last runs keep it current.
+    private func learnLastSuccesses(_ monitors: [String: JobMonitor]) async throws {
+        let unknown = monitors.filter { lastRunSeen[$0.key] == nil && $0.value.lastRun.map { $0.outcome != .success } ?? false }.map(\.key)
+        guard !unknown.isEmpty else { return }
+        let store = environment.store
+        let found = try await environment.shared.run { c -> [String: Int64] in
+            var found: [String: Int64] = [:]
+            for job in unknown {
+                let ids = (try c.command(["ZREVRANGE", store.runs(job), "0", "99"]).array ?? []).compactMap(\.string)
+                guard !ids.isEmpty else { continue }
+                let runs = (try c.command(["MGET"] + ids.map { store.run(job, $0) }).array ?? []).compactMap { $0.string.flatMap(MonitorStore.decodeRun) }
+                found[job] = runs.first { $0.outcome == .success }?.finishedAt
+            }
+            return found
+        }
+        lastSuccess.merge(found) { old, _ in old }
     }
 
     /// Each new `mon:delivery` record is one alert a channel refused for good.

@@ -79,6 +79,17 @@ final class ReportComputationTests: XCTestCase {
         XCTAssertEqual(job.successRate, 1)
     }
 
+    /// SPEC §3.1: occurrences from before the monitor first loaded a job are never missed.
+    func testOccurrencesBeforeTheJobWasFirstSeenAreNotExpected() {
+        let s = spec("hourly", "0 * * * *")
+        let seen = ms("2026-03-23T06:30:00Z")
+        let to = ms("2026-03-23T12:05:00Z")
+        let runs = punctualRuns(s, from: seen, to: ms("2026-03-23T12:00:00Z"))
+        let job = JobReport(JobHistory(spec: s, runs: runs, changes: [], watchedSince: seen), from: dstWeek.from, to: to, now: to)
+        XCTAssertEqual(job.expected, 6, "07:00 through 12:00")
+        XCTAssertEqual(job.missed, 0)
+    }
+
     func testOrderingAndSummary() {
         let healthy = spec("aaa-healthy", "0 * * * *")
         let failing = spec("failing", "0 * * * *")

@@ -140,8 +140,8 @@ final class FleetVisibilityTests: XCTestCase {
         // A second scrape applies only the differences; its text must be valid too.
         let metrics = try h.request("GET", "/metrics", token: nil).text
         for line in [
-            #"jobwatch_job_state{job="nightly",state="failed"} 1"#, #"jobwatch_job_state{job="nightly",state="up"} 0"#,
-            #"jobwatch_job_state{job="tick",state="missed"} 1"#, #"jobwatch_job_failed_runs_total{job="nightly"} 1"#,
+            #"jobwatch_job_state{job="nightly",state="failed"} 1.0"#, #"jobwatch_job_state{job="nightly",state="up"} 0.0"#,
+            #"jobwatch_job_state{job="tick",state="missed"} 1.0"#, #"jobwatch_job_failed_runs_total{job="nightly"} 1"#,
             #"jobwatch_job_run_duration_seconds_count{job="nightly"} 1"#,
         ] {
             XCTAssertTrue(metrics.split(separator: "\n").contains { $0 == line }, "missing \(line) in\n\(metrics)")
