@@ -55,6 +55,8 @@ let package = Package(
 
         // Benchmarks (run by scripts in benchmarks/)
         .executableTarget(name: "CronBench", dependencies: ["CronSchedule"], path: "benchmarks/cron/Sources/CronBench"),
+        .executableTarget(name: "FleetBench", dependencies: ["FleetReport", "MonitorCore", "CronSchedule"],
+                          path: "benchmarks/fleet/Sources/FleetBench"),
 
         // Tests
         .target(name: "JobwatchTestSupport", path: "Tests/Support"),
