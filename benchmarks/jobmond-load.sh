@@ -53,7 +53,7 @@ start_jobmond() {
 }
 rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' /proc/$mpid/status; }
 hwm_mb() { awk '/VmHWM/ {printf "%.1f", $2/1024}' /proc/$mpid/status; }
-profile() { [ -n "${PERF_DIR:-}" ] && { mkdir -p "$PERF_DIR"; perf record -g -p $mpid -o "$PERF_DIR/$1.data" -- sleep 5 >/dev/null 2>&1 & } || true; }
+profile() { [ -z "${PERF_DIR:-}" ] || { mkdir -p "$PERF_DIR"; perf record -g -p $mpid -o "$PERF_DIR/$1.data" -- sleep 5 >/dev/null 2>&1; }; }
 wrk_run() { wrk -t2 -c4 -d"${DURATION}s" -s $here/report.lua "http://127.0.0.1:$mport" | sed -n 's/^WRKJSON //p'; }
 
 # ---- 1. HTTP ---------------------------------------------------------------------------
@@ -62,17 +62,17 @@ sleep 1
 put idle_rss "$(rss_mb)"
 put wrk_healthz "$(HEALTHZ=1 wrk_run)"
 r XTRIM "$key" MAXLEN 0 >/dev/null
-(sleep 3; profile http) &
+(sleep 3; profile http) & prof1=$!
 put wrk_reports "$(JOBMOND_TOKEN=$token wrk_run)"
 t=$(now); python3 $here/stream.py wait "$port" "$key"
 put http_drain_s "$(echo "$(now) - $t" | bc)"
 put http_xlen "$(r XLEN "$key")"
 
 # ---- 2. Stream --------------------------------------------------------------------------
-(sleep 0.5; profile stream) &
+(sleep 0.5; profile stream) & prof2=$!
 put stream "$(python3 $here/stream.py load "$port" "$key" 10000 200000)"
 put stream_rss "$(rss_mb)"
-wait   # the profilers
+wait $prof1 $prof2   # the profilers
 
 # ---- 3. Scale ---------------------------------------------------------------------------
 kill -TERM $mpid; wait $mpid || true
