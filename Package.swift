@@ -10,7 +10,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.0.0"),
@@ -19,16 +18,18 @@ let package = Package(
     targets: [
         // C shims
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .target(name: "CProcess"),
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("z")]),
 
         // Libraries
-        .target(name: "CronSchedule"),
-        .target(name: "JobwatchCore", dependencies: ["CronSchedule", "RedisLease", "Yams"]),
+        .target(name: "SystemSupport"),
+        .target(name: "CronSchedule", dependencies: ["SystemSupport"]),
+        .target(name: "JobwatchCore", dependencies: ["CronSchedule", "RedisLease", "CYAML", "SystemSupport"]),
         .target(name: "RedisLease", dependencies: ["CHiredis"]),
         .target(name: "HTTPClient", dependencies: ["CCurl"]),
-        .target(name: "GELF", dependencies: ["CCurl", "HTTPClient"]),
-        .target(name: "Reporting", dependencies: ["JobwatchCore", "RedisLease", "HTTPClient"]),
+        .target(name: "GELF", dependencies: ["CCurl", "HTTPClient", "SystemSupport"]),
+        .target(name: "Reporting", dependencies: ["JobwatchCore", "RedisLease", "HTTPClient", "SystemSupport"]),
         .target(name: "MonitorCore", dependencies: ["CronSchedule", "JobwatchCore"]),
         .target(name: "FleetReport", dependencies: ["MonitorCore", "CronSchedule"]),
         .target(name: "MonitorService", dependencies: [
@@ -38,10 +39,15 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "JobWrapper", dependencies: ["JobwatchCore", "RedisLease", "CProcess", "GELF", "Reporting"]),
+        .target(name: "JobWrapper", dependencies: ["JobwatchCore", "RedisLease", "CProcess", "GELF", "Reporting", "SystemSupport"]),
 
         // Executables
-        .executableTarget(name: "jobrun", dependencies: ["JobWrapper"]),
+        // Release jobrun is fully static: no dynamic loader work on every cron tick
+        // (docs/BENCHMARKS.md); libcurl is still dlopen()ed, only when an HTTP transport is used
+        // (Sources/CCurl/ccurl.c). Debug builds stay dynamic so tests can LD_PRELOAD libfaketime;
+        // scripts/smoke-release exercises the static binary.
+        .executableTarget(name: "jobrun", dependencies: ["JobWrapper", "SystemSupport"],
+                          linkerSettings: [.unsafeFlags(["-static-executable"], .when(configuration: .release))]),
         .executableTarget(name: "jobctl", dependencies: [
             "JobwatchCore", "RedisLease", "CronSchedule", "Reporting", "FleetReport", "HTTPClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -1,8 +1,10 @@
 #include "ccurl.h"
 
 #include <dlfcn.h>
+#include <gnu/libc-version.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <string.h>
 
 static struct {
     CURLcode (*global_init)(long);
@@ -28,7 +30,23 @@ static char load_error[256];
         }                                                                                 \
     } while (0)
 
+/* jobrun is linked statically (its start-up is paid on every cron tick); dlopen()ing libcurl
+ * then loads the host's libc.so.6 beside the glibc linked into the program, which works only
+ * when both are the same glibc release. Refuse cleanly rather than crash mid-transfer: the
+ * callers fall back to the spool. In a dynamically linked program both are the same library. */
+static bool same_glibc_as_host(void) {
+    void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_LOCAL);
+    if (libc == NULL) return true;   /* dlopen of libcurl will report the real problem */
+    const char *(*host_version)(void) = (const char *(*)(void))dlsym(libc, "gnu_get_libc_version");
+    if (host_version == NULL || strcmp(host_version(), gnu_get_libc_version()) == 0) return true;
+    snprintf(load_error, sizeof load_error,
+             "HTTP is unavailable: this host's glibc %s differs from the %s this program was built with "
+             "(build it on this OS release)", host_version(), gnu_get_libc_version());
+    return false;
+}
+
 static void load(void) {
+    if (!same_glibc_as_host()) return;
     void *lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
     if (lib == NULL) {
         const char *reason = dlerror();

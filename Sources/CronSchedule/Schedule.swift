@@ -1,4 +1,3 @@
-import Foundation
 
 /// A job's schedule in its time zone: when it should fire, per SPEC §5.
 ///
@@ -73,15 +72,6 @@ public struct Schedule: Sendable, Hashable {
             cursor = next(after: t)
         }
         return result
-    }
-
-    public func next(after date: Date) -> Date? {
-        next(after: Int64(date.timeIntervalSince1970.rounded(.down))).map { Date(timeIntervalSince1970: TimeInterval($0)) }
-    }
-
-    public func previous(atOrBefore date: Date) -> Date? {
-        previous(atOrBefore: Int64(date.timeIntervalSince1970.rounded(.down)))
-            .map { Date(timeIntervalSince1970: TimeInterval($0)) }
     }
 
     public static func == (lhs: Schedule, rhs: Schedule) -> Bool {

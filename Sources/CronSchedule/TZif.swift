@@ -1,4 +1,4 @@
-import Foundation
+import SystemSupport
 
 /// The parts of a compiled tzdata file (RFC 8536) that cron needs: when the UTC offset
 /// changes and the POSIX rule that continues the table past its last explicit transition.
@@ -16,8 +16,8 @@ struct TZif {
               components.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." })
         else { return nil }
         for directory in searchPath {
-            if let data = FileManager.default.contents(atPath: directory + "/" + zoneID) {
-                return parse([UInt8](data))
+            if let bytes = FileSystem.contents(atPath: directory + "/" + zoneID) {
+                return parse(bytes)
             }
         }
         return nil
@@ -46,7 +46,7 @@ struct TZif {
         reader.skip(header.charCount + header.leapCount * (timeSize + 4) + header.isStdCount + header.isUTCCount)
         var footer = ""
         if v1.version >= 2, let text = reader.remainingText() {
-            footer = text.trimmingCharacters(in: .newlines)
+            footer = text.trimmingWhitespace()
         }
         return TZif(
             initialOffset: offsets[0],

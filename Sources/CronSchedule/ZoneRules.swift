@@ -1,4 +1,4 @@
-import Foundation
+import Synchronization
 
 /// A zone's UTC offsets as a flat table of transitions, so that "what is the offset at t"
 /// and "which instant is this wall time" are binary searches instead of Calendar calls.
@@ -78,18 +78,17 @@ final class ZoneRules: Sendable {
 
 /// Parsing a zone costs a file read and a few hundred transitions; schedules share the
 /// result, and the monitor builds thousands of schedules from a handful of zones.
-private final class ZoneCache: @unchecked Sendable {
-    private let lock = NSLock()
-    private var zones: [String: ZoneRules] = [:]
+private final class ZoneCache: Sendable {
+    private let zones = Mutex<[String: ZoneRules]>([:])
 
     func rules(for identifier: String) -> ZoneRules? {
-        lock.lock()
-        defer { lock.unlock() }
-        if let cached = zones[identifier] { return cached }
-        guard let tzif = TZif.load(zoneID: identifier) else { return nil }
-        let rules = ZoneRules(identifier: identifier, tzif: tzif)
-        zones[identifier] = rules
-        return rules
+        zones.withLock { zones in
+            if let cached = zones[identifier] { return cached }
+            guard let tzif = TZif.load(zoneID: identifier) else { return nil }
+            let rules = ZoneRules(identifier: identifier, tzif: tzif)
+            zones[identifier] = rules
+            return rules
+        }
     }
 }
 
@@ -97,4 +96,17 @@ private final class ZoneCache: @unchecked Sendable {
 /// are evaluated with, so a zone that validates is a zone that works.
 public func isKnownTimeZone(_ identifier: String) -> Bool {
     ZoneRules.named(identifier) != nil
+}
+
+/// The UTC offsets of a zone over `[start, end]`: the offset in force at `start`, then one
+/// entry per change. Nil for a zone the tz database does not know.
+public func utcOffsets(zone identifier: String, from start: Int64, through end: Int64) -> [(start: Int64, offset: Int64)]? {
+    guard let rules = ZoneRules.named(identifier) else { return nil }
+    var segment = rules.segment(containing: start)
+    var result = [(start: start, offset: rules.offsets[segment])]
+    while segment < rules.transitions.count, rules.transitions[segment] <= end {
+        result.append((rules.transitions[segment], rules.offsets[segment + 1]))
+        segment += 1
+    }
+    return result
 }

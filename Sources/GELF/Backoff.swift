@@ -1,10 +1,5 @@
 import Glibc
-
-func monotonicSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-}
+import SystemSupport
 
 /// Delay between attempts to reach Graylog: doubles from 0.1 s to 10 s, so a dead receiver
 /// costs a handful of connection attempts, and a restarted one is found again quickly.

@@ -1,4 +1,5 @@
 import Glibc
+import SystemSupport
 
 /// Streams a run's output and events to Graylog without ever holding up the job.
 ///

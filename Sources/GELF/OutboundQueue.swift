@@ -1,4 +1,5 @@
 import Glibc
+import SystemSupport
 
 /// What waits for the sending thread: run events, already encoded, and the job's output as
 /// the raw chunks the reader threads read, bounded in bytes.

@@ -1,4 +1,5 @@
 import Glibc
+import SystemSupport
 
 /// GELF over TCP: each message followed by a NUL byte, never compressed (the NUL is the
 /// frame delimiter, and compressed bytes may contain it).

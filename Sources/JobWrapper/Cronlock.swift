@@ -1,5 +1,5 @@
-import Foundation
 import JobwatchCore
+import SystemSupport
 
 /// `jobrun` invoked through a `cronlock` symlink: cronlock's command line and CRONLOCK_*
 /// variables, its key names and its lock values, so a fleet can move host by host.
@@ -13,7 +13,7 @@ public struct CronlockMode: Sendable {
     public let releaseSeconds: Int64
 
     public static func isInvoked(as argv0: String) -> Bool {
-        (argv0 as NSString).lastPathComponent == "cronlock"
+        Path.lastComponent(argv0) == "cronlock"
     }
 
     public static let usage = """
@@ -27,7 +27,7 @@ public struct CronlockMode: Sendable {
         guard !arguments.isEmpty else { throw Invocation.UsageError(description: "no command given") }
         var settings = environment
         let configPath = environment["CRONLOCK_CONFIG"] ?? "/etc/cronlock.conf"
-        if let text = try? String(contentsOfFile: configPath, encoding: .utf8) {
+        if let text = FileSystem.text(atPath: configPath) {
             // cronlock sources this file after reading its environment, so the file wins.
             for (key, value) in parseAssignments(text) { settings[key] = value }
         } else if environment["CRONLOCK_CONFIG"] != nil {
@@ -81,12 +81,12 @@ public struct CronlockMode: Sendable {
     /// `KEY=VALUE` lines with optional `export` and quotes. Never executed as shell.
     static func parseAssignments(_ text: String) -> [(String, String)] {
         text.split(whereSeparator: \.isNewline).compactMap { raw in
-            var line = raw.trimmingCharacters(in: .whitespaces)
+            var line = raw.trimmingWhitespace()
             if line.isEmpty || line.hasPrefix("#") { return nil }
-            if line.hasPrefix("export ") { line = String(line.dropFirst(7)).trimmingCharacters(in: .whitespaces) }
+            if line.hasPrefix("export ") { line = line.dropFirst(7).trimmingWhitespace() }
             guard let eq = line.firstIndex(of: "=") else { return nil }
             let key = String(line[..<eq])
-            var value = String(line[line.index(after: eq)...]).trimmingCharacters(in: .whitespaces)
+            var value = line[line.index(after: eq)...].trimmingWhitespace()
             if value.count >= 2, let f = value.first, f == "\"" || f == "'", value.last == f {
                 value = String(value.dropFirst().dropLast())
             }

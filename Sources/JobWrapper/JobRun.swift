@@ -1,9 +1,11 @@
 import CProcess
 import CronSchedule
-import Foundation
 import GELF
 import JobwatchCore
 import RedisLease
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The whole life of one `jobrun` invocation: decide whether this host runs the occurrence,
 /// run it under the lease, and turn what happened into an exit code.
@@ -208,3 +210,4 @@ enum RunID {
         return String(repeating: "0", count: max(0, digits - s.count)) + s
     }
 }
+

@@ -1,4 +1,6 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// MD5, only to name locks exactly as cronlock does (`md5sum` of the command line), so that
 /// old cronlock hosts and jobrun hosts contend for the same key during a migration.

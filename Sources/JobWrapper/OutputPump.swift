@@ -1,4 +1,4 @@
-import Foundation
+import SystemSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,7 +22,8 @@ final class OutputPump: @unchecked Sendable {
     private let stream: OutputStream
     private let sinks: [OutputSink]
     private let tail: OutputTail
-    private let done = DispatchSemaphore(value: 0)
+    private let state = ConditionLock()
+    private var finished = false
 
     init(source: Int32, destination: Int32?, stream: OutputStream, sinks: [OutputSink], tail: OutputTail) {
         self.source = source
@@ -33,18 +34,20 @@ final class OutputPump: @unchecked Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in
+        pthread_detach(startThread { [self] in
             run()
-            done.signal()
-        }
-        thread.stackSize = 256 * 1024
-        thread.start()
+            state.withLock {
+                finished = true
+                state.broadcast()
+            }
+        })
     }
 
     /// Waits for end-of-file up to `timeoutMs`. A daemonised grandchild can keep the pipe open
     /// for ever; the wrapper must still finish and release its lease.
     func waitForEnd(timeoutMs: Int) -> Bool {
-        done.wait(timeout: .now() + .milliseconds(timeoutMs)) == .success
+        let deadline = monotonicSeconds() + Double(timeoutMs) / 1000
+        return state.withLock { state.wait(until: deadline) { finished } }
     }
 
     private func run() {
@@ -73,11 +76,13 @@ final class OutputTail: @unchecked Sendable {
     static let capacity = 64 * 1024
     private var ring = [UInt8](repeating: 0, count: OutputTail.capacity)
     private var written = 0
-    private let lock = NSLock()
+    private let lock = ConditionLock()
 
     func append(_ bytes: UnsafeRawBufferPointer) {
-        lock.lock()
-        defer { lock.unlock() }
+        lock.withLock { write(bytes) }
+    }
+
+    private func write(_ bytes: UnsafeRawBufferPointer) {
         let cap = Self.capacity
         let data = bytes.count > cap ? UnsafeRawBufferPointer(rebasing: bytes[(bytes.count - cap)...]) : bytes
         written += bytes.count - data.count
@@ -95,8 +100,10 @@ final class OutputTail: @unchecked Sendable {
 
     /// The tail as text, with invalid UTF-8 replaced.
     var text: String {
-        lock.lock()
-        defer { lock.unlock() }
+        lock.withLock { contents }
+    }
+
+    private var contents: String {
         let cap = Self.capacity
         if written <= cap { return String(decoding: ring[0..<written], as: UTF8.self) }
         let start = written % cap

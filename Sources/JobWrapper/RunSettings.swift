@@ -1,6 +1,9 @@
-import Foundation
 import JobwatchCore
 import RedisLease
+import SystemSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Everything `jobrun` needs to know, resolved once from flags, environment, the global
 /// config and the job's file, in that order of precedence.
@@ -38,9 +41,9 @@ struct RunSettings {
         if let m = inv.monitor { config.monitorURL = m }
         self.config = config
 
-        let path = (config.jobsDir as NSString).appendingPathComponent("\(inv.job).yaml")
+        let path = (config.jobsDir.hasSuffix("/") ? config.jobsDir : config.jobsDir + "/") + inv.job + ".yaml"
         var job: JobDefinition
-        if FileManager.default.fileExists(atPath: path) {
+        if FileSystem.exists(atPath: path) {
             job = try JobDefinition.load(path: path, defaultTimezone: config.timezone)
         } else {
             job = JobDefinition(name: inv.job, timezone: config.timezone)

@@ -1,5 +1,5 @@
 import CronSchedule
-import Foundation
+import SystemSupport
 
 /// One job's entry in the crontab `jobctl crontab` prints.
 ///
@@ -121,7 +121,7 @@ public enum CrontabLine: Sendable, Equatable {
 
     static func formatOffset(_ seconds: Int64) -> String {
         let minutes = abs(seconds) / 60
-        return (seconds < 0 ? "-" : "+") + String(format: "%02d:%02d", minutes / 60, minutes % 60)
+        return (seconds < 0 ? "-" : "+") + String(zeroPadded: Int(minutes / 60), width: 2) + ":" + String(zeroPadded: Int(minutes % 60), width: 2)
     }
 }
 
@@ -167,7 +167,7 @@ public struct CronZone: Sendable, Equatable {
     public static func detect(flag: String?, environment: [String: String], localtimeTarget: String?,
                               etcTimezone: String?) throws -> CronZone {
         func known(_ name: String, _ source: String) throws -> CronZone {
-            guard TimeZone(identifier: name) != nil else { throw UnknownZone(name: name, source: source) }
+            guard isKnownTimeZone(name) else { throw UnknownZone(name: name, source: source) }
             return CronZone(identifier: name, source: source)
         }
         if let flag { return try known(flag, "--system-tz") }
@@ -176,7 +176,7 @@ public struct CronZone: Sendable, Equatable {
             return try known(zoneName(fromPath: target), "/etc/localtime")
         }
         if let line = etcTimezone?.split(whereSeparator: \.isNewline).first.map(String.init), !line.isEmpty {
-            return try known(line.trimmingCharacters(in: .whitespaces), "/etc/timezone")
+            return try known(line.trimmingWhitespace(), "/etc/timezone")
         }
         return CronZone(identifier: "UTC", source: "no zone configured")
     }
@@ -192,7 +192,7 @@ public struct CronZone: Sendable, Equatable {
     /// `:Europe/Dublin`, `/usr/share/zoneinfo/Europe/Dublin`, `../usr/share/zoneinfo/posix/Europe/Dublin`.
     private static func zoneName(fromPath text: String) -> String {
         var name = text.hasPrefix(":") ? String(text.dropFirst()) : text
-        if let range = name.range(of: "zoneinfo/") { name = String(name[range.upperBound...]) }
+        if let range = name.firstRange(of: "zoneinfo/") { name = String(name[range.upperBound...]) }
         if name.hasPrefix("posix/") { name = String(name.dropFirst(6)) }
         return name
     }
@@ -216,14 +216,7 @@ struct ZoneOffsets {
     let segments: [(start: Int64, offset: Int64)]
 
     init(_ identifier: String, from start: Int64, through end: Int64) {
-        let zone = TimeZone(identifier: identifier) ?? TimeZone(identifier: "UTC")!
-        var date = Date(timeIntervalSince1970: TimeInterval(start))
-        var segments = [(start: start, offset: Int64(zone.secondsFromGMT(for: date)))]
-        while let next = zone.nextDaylightSavingTimeTransition(after: date), next.timeIntervalSince1970 <= TimeInterval(end) {
-            segments.append((Int64(next.timeIntervalSince1970), Int64(zone.secondsFromGMT(for: next))))
-            date = next
-        }
-        self.segments = segments
+        segments = utcOffsets(zone: identifier, from: start, through: end) ?? [(start, 0)]
     }
 
     var distinct: Set<Int64> { Set(segments.map(\.offset)) }

@@ -1,6 +1,6 @@
 import CronSchedule
-import Foundation
 import RedisLease
+import SystemSupport
 
 public enum RedisDownPolicy: String, Sendable { case skip, run }
 public enum ReportTransport: String, Sendable { case redis, http }
@@ -41,18 +41,22 @@ public struct GlobalConfig: Sendable {
         var config = GlobalConfig()
         let named = explicitPath ?? environment["JOBWATCH_CONFIG"]
         let path = named ?? defaultPath
-        if named != nil || FileManager.default.fileExists(atPath: path) {
-            guard let data = FileManager.default.contents(atPath: path) else {
+        if named != nil || FileSystem.exists(atPath: path) {
+            guard let data = FileSystem.contents(atPath: path) else {
                 throw ConfigErrors([ConfigError(path: path, line: 1, column: 1, message: "cannot read config file")])
             }
-            try config.read(text: String(decoding: data, as: UTF8.self), path: path)
+            try config.read(bytes: data, path: path)
         }
         try config.apply(environment: environment)
         return config
     }
 
     public mutating func read(text: String, path: String) throws {
-        let file = YAMLFile(path: path, text: text)
+        try read(bytes: Array(text.utf8), path: path)
+    }
+
+    mutating func read(bytes: [UInt8], path: String) throws {
+        let file = YAMLFile(path: path, bytes: bytes)
         sourcePath = path
         if let m = file.topLevelMapping() {
             m.rejectUnknownKeys(allowed: Self.keys, context: "config")
@@ -78,7 +82,7 @@ public struct GlobalConfig: Sendable {
                 if !isKnownTimeZone(tz) { file.problem("timezone: unknown IANA time zone \"\(tz)\"", at: m.node("timezone")) }
                 timezone = tz
             }
-            if let n = m.node("monitor"), !m.isNull(n), let mm = file.mapping(n, what: "monitor") {
+            if let n = m.node("monitor"), !n.isNull, let mm = file.mapping(n, what: "monitor") {
                 monitor.read(mm)
             }
         }
@@ -131,7 +135,7 @@ public struct Secret: Sendable, Equatable {
     public func resolve() throws -> String {
         guard reference.hasPrefix("file:") else { return reference }
         let path = String(reference.dropFirst(5))
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let data = FileSystem.contents(atPath: path) else {
             throw SecretError(path: path)
         }
         return String(decoding: data, as: UTF8.self).trimmingWhitespace()

@@ -1,5 +1,5 @@
 import CronSchedule
-import Foundation
+import SystemSupport
 
 /// What to execute: a `command:` string goes through `/bin/sh -c` (it may use pipes and
 /// redirections, as in a crontab); a YAML list is exec'd directly with no shell in between.
@@ -74,18 +74,19 @@ public struct JobDefinition: Sendable {
 
     /// Parses and validates one job file. Throws every problem found, each located.
     public static func load(path: String, defaultTimezone: String) throws -> JobDefinition {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw ConfigErrors([ConfigError(path: path, line: 1, column: 1, message: "cannot read job file: \(error.localizedDescription)")])
+        guard let bytes = FileSystem.contents(atPath: path) else {
+            throw ConfigErrors([ConfigError(path: path, line: 1, column: 1, message: "cannot read job file: \(SystemError(path))")])
         }
-        return try parse(text: text, path: path, defaultTimezone: defaultTimezone)
+        return try parse(bytes: bytes, path: path, defaultTimezone: defaultTimezone)
     }
 
     public static func parse(text: String, path: String, defaultTimezone: String) throws -> JobDefinition {
-        let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-        let file = YAMLFile(path: path, text: text)
+        try parse(bytes: Array(text.utf8), path: path, defaultTimezone: defaultTimezone)
+    }
+
+    static func parse(bytes: [UInt8], path: String, defaultTimezone: String) throws -> JobDefinition {
+        let name = Path.deletingExtension(Path.lastComponent(path))
+        let file = YAMLFile(path: path, bytes: bytes)
         var job = JobDefinition(name: name, timezone: defaultTimezone)
         job.sourcePath = path
         if !JobName.isValid(name) { file.problem(JobName.validationMessage(name), at: nil) }
@@ -97,12 +98,12 @@ public struct JobDefinition: Sendable {
     private mutating func read(_ m: YAMLFile.Mapping) {
         m.rejectUnknownKeys(allowed: Self.keys, context: "job")
         for (key, value) in m.entries {
-            if let k = key.string, let mark = value.mark { valueLocations[k] = (mark.line, mark.column) }
+            if let k = key.string { valueLocations[k] = (value.line, value.column) }
         }
         description = m.string("description")
-        if let n = m.node("command"), !m.isNull(n) {
-            switch n {
-            case .scalar(let s) where !s.string.trimmingWhitespace().isEmpty: command = .shell(s.string)
+        if let n = m.node("command"), !n.isNull {
+            switch n.content {
+            case .scalar(let s, _) where !s.trimmingWhitespace().isEmpty: command = .shell(s)
             case .sequence:
                 if let argv = m.strings("command"), !argv.isEmpty { command = .argv(argv) }
                 else { m.file.problem("command: an empty list has nothing to run", at: n) }

@@ -1,4 +1,4 @@
-import Foundation
+import SystemSupport
 
 /// Every `*.yaml` file of a `jobs.d` directory. One broken file never hides the others: the
 /// good ones load, the broken ones are reported, each problem located.
@@ -12,16 +12,16 @@ public struct JobsDirectory: Sendable {
         var problems: [ConfigError] = []
         let names: [String]
         do {
-            names = try FileManager.default.contentsOfDirectory(atPath: path).sorted()
+            names = try FileSystem.directoryEntries(atPath: path).sorted()
         } catch {
             return JobsDirectory(path: path, jobs: [], problems: [
-                ConfigError(path: path, line: 0, column: 0, message: "cannot read jobs directory: \(error.localizedDescription)"),
+                ConfigError(path: path, line: 0, column: 0, message: "cannot read jobs directory: \(error)"),
             ])
         }
         for name in names where name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
-            let file = (path as NSString).appendingPathComponent(name)
+            let file = path.hasSuffix("/") ? path + name : path + "/" + name
             if name.hasSuffix(".yml") {
-                problems.append(ConfigError(path: file, line: 1, column: 1, message: "job files must end in .yaml (rename to \((name as NSString).deletingPathExtension).yaml)"))
+                problems.append(ConfigError(path: file, line: 1, column: 1, message: "job files must end in .yaml (rename to \(Path.deletingExtension(name)).yaml)"))
                 continue
             }
             do {

@@ -51,7 +51,7 @@ public struct MonitorConfig: Sendable {
         historyDays = m.int("history_days", range: 1...3650) ?? historyDays
         retryInitial = m.timespan("retry_initial", atLeast: Timespan(milliseconds: 10)) ?? retryInitial
         retryMax = m.timespan("retry_max", atLeast: retryInitial) ?? retryMax
-        if case .sequence(let items)? = m.node("tokens") {
+        if case .sequence(let items)? = m.node("tokens")?.content {
             for item in items {
                 guard let t = file.mapping(item, what: "monitor.tokens entry") else { continue }
                 t.rejectUnknownKeys(allowed: ["name", "secret", "scopes"], context: "monitor.tokens")
@@ -65,7 +65,7 @@ public struct MonitorConfig: Sendable {
                 }
                 tokens.append(Token(name: name, secret: Secret(secret), scopes: scopes))
             }
-        } else if let n = m.node("tokens"), !m.isNull(n) {
+        } else if let n = m.node("tokens"), !n.isNull {
             file.problem("monitor.tokens: expected a list of { name, secret, scopes }", at: n)
         }
         if let n = m.node("channels"), let cm = file.mapping(n, what: "monitor.channels") {

@@ -1,5 +1,4 @@
 import CronSchedule
-import Foundation
 
 /// A unit file `jobctl systemd` writes: its name and contents.
 public struct UnitFile: Sendable, Equatable {
@@ -186,6 +185,6 @@ public enum SystemdTimer {
 
     /// `%` starts a specifier in unit files, and a line break would end the setting.
     private static func unitText(_ text: String) -> String {
-        text.split(whereSeparator: \.isNewline).joined(separator: " ").replacingOccurrences(of: "%", with: "%%")
+        text.split(whereSeparator: \.isNewline).joined(separator: " ").replacing("%", with: "%%")
     }
 }

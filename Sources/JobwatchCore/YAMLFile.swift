@@ -1,33 +1,27 @@
-import Yams
-
 /// A parsed YAML file that remembers where every key and value was written, so validation
 /// can point at `path:line:column`. Problems are collected, not thrown one by one: an
 /// operator fixing a file wants to see all of them.
 public final class YAMLFile {
     public let path: String
     public private(set) var problems: [ConfigError] = []
-    let root: Node?
+    let root: YAMLNode?
 
-    /// Returns nil (with the problem recorded in `problems`) when the text is not YAML.
-    init(path: String, text: String) {
+    /// Bytes that are not YAML (or not UTF-8) leave `root` nil with the problem recorded in `problems`.
+    init(path: String, bytes: [UInt8]) {
         self.path = path
         do {
-            // The basic resolver leaves every scalar a string: Yams' default one compiles a dozen
-            // ICU regular expressions first, which doubled jobrun's start-up. Typed keys are
-            // converted by the accessors below.
-            root = text.allSatisfy(\.isWhitespace) ? nil : try Yams.compose(yaml: text, .basic)
-        } catch let error as YamlError {
+            root = try YAMLComposer.compose(bytes)
+        } catch let error as YAMLSyntaxError {
             root = nil
-            problems.append(Self.locate(error, path: path))
+            problems.append(ConfigError(path: path, line: error.line, column: error.column, message: error.message))
         } catch {
             root = nil
             problems.append(ConfigError(path: path, line: 1, column: 1, message: "\(error)"))
         }
     }
 
-    func problem(_ message: String, at node: Node?) {
-        let mark = node?.mark
-        problems.append(ConfigError(path: path, line: mark?.line ?? 1, column: mark?.column ?? 1, message: message))
+    func problem(_ message: String, at node: YAMLNode?) {
+        problems.append(ConfigError(path: path, line: node?.line ?? 1, column: node?.column ?? 1, message: message))
     }
 
     /// The top-level mapping's entries, or a problem if the document is something else.
@@ -36,38 +30,19 @@ public final class YAMLFile {
         return mapping(root, what: "the file")
     }
 
-    func mapping(_ node: Node, what: String) -> Mapping? {
-        guard case .mapping(let m) = node else {
+    func mapping(_ node: YAMLNode, what: String) -> Mapping? {
+        guard case .mapping(let entries) = node.content else {
             problem("\(what) must be a mapping of keys", at: node)
             return nil
         }
-        return Mapping(file: self, entries: m.map { ($0.key, $0.value) })
-    }
-
-    private static func locate(_ error: YamlError, path: String) -> ConfigError {
-        switch error {
-        case .scanner(let context, let problem, let mark, _),
-             .parser(let context, let problem, let mark, _),
-             .composer(let context, let problem, let mark, _):
-            let detail = [context.map { "\($0.text)" }, problem].compactMap { $0 }.filter { !$0.isEmpty }
-            return ConfigError(path: path, line: mark.line, column: mark.column,
-                               message: "YAML syntax error: " + detail.joined(separator: " "))
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            // Yams' own text embeds the whole file; one line per problem is what editors parse.
-            return ConfigError(path: path, line: context.mark.line, column: context.mark.column,
-                               message: "duplicate key " + duplicates.map { "\"\($0)\"" }.joined(separator: ", "))
-        case .reader(let problem, _, _, _):
-            return ConfigError(path: path, line: 1, column: 1, message: "YAML read error: \(problem)")
-        default:
-            return ConfigError(path: path, line: 1, column: 1, message: "YAML error: \(error)")
-        }
+        return Mapping(file: self, entries: entries)
     }
 
     /// One YAML mapping with typed accessors; each accessor records a located problem on a
     /// wrong type and returns nil, so callers fall back to defaults and keep validating.
     struct Mapping {
         let file: YAMLFile
-        let entries: [(key: Node, value: Node)]
+        let entries: [(key: YAMLNode, value: YAMLNode)]
 
         func rejectUnknownKeys(allowed: [String], context: String) {
             for (key, _) in entries {
@@ -83,32 +58,27 @@ public final class YAMLFile {
             }
         }
 
-        func node(_ key: String) -> Node? {
+        func node(_ key: String) -> YAMLNode? {
             entries.first(where: { $0.key.string == key })?.value
         }
 
-        func keyNode(_ key: String) -> Node? {
+        func keyNode(_ key: String) -> YAMLNode? {
             entries.first(where: { $0.key.string == key })?.key
         }
 
-        func isNull(_ node: Node) -> Bool {
-            if case .scalar(let s) = node { return s.style == .plain && ["~", "null", "Null", "NULL", ""].contains(s.string) }
-            return false
-        }
-
         func string(_ key: String) -> String? {
-            guard let n = node(key), !isNull(n) else { return nil }
-            guard case .scalar(let s) = n else {
+            guard let n = node(key), !n.isNull else { return nil }
+            guard let s = n.string else {
                 file.problem("\(key): expected a string", at: n)
                 return nil
             }
-            return s.string
+            return s
         }
 
         func bool(_ key: String) -> Bool? {
-            guard let n = node(key), !isNull(n) else { return nil }
-            if case .scalar(let s) = n {
-                switch s.string.lowercased() {
+            guard let n = node(key), !n.isNull else { return nil }
+            if let s = n.string {
+                switch s.lowercased() {
                 case "true", "yes", "on": return true
                 case "false", "no", "off": return false
                 default: break
@@ -119,8 +89,8 @@ public final class YAMLFile {
         }
 
         func int(_ key: String, range: ClosedRange<Int>) -> Int? {
-            guard let n = node(key), !isNull(n) else { return nil }
-            guard case .scalar(let s) = n, let v = Int(s.string.replacingOccurrences(of: "_", with: "")) else {
+            guard let n = node(key), !n.isNull else { return nil }
+            guard let s = n.string, let v = Int(String(s.filter { $0 != "_" })) else {
                 file.problem("\(key): expected a whole number, got \"\(n.string ?? "?")\"", at: n)
                 return nil
             }
@@ -132,8 +102,8 @@ public final class YAMLFile {
         }
 
         func timespan(_ key: String, atLeast minimum: Timespan = .zero) -> Timespan? {
-            guard let n = node(key), !isNull(n) else { return nil }
-            guard case .scalar(let s) = n, let t = Timespan(parsing: s.string) else {
+            guard let n = node(key), !n.isNull else { return nil }
+            guard let s = n.string, let t = Timespan(parsing: s) else {
                 file.problem("\(key): invalid duration \"\(n.string ?? "?")\" (use e.g. 90s, 10m, 2h, 1d, 1h30m)", at: n)
                 return nil
             }
@@ -155,17 +125,17 @@ public final class YAMLFile {
 
         /// A list of strings; a single string is accepted as a list of one.
         func strings(_ key: String) -> [String]? {
-            guard let n = node(key), !isNull(n) else { return nil }
-            switch n {
-            case .scalar(let s): return [s.string]
-            case .sequence(let seq):
+            guard let n = node(key), !n.isNull else { return nil }
+            switch n.content {
+            case .scalar(let s, _): return [s]
+            case .sequence(let items):
                 var out: [String] = []
-                for item in seq {
-                    guard case .scalar(let s) = item else {
+                for item in items {
+                    guard let s = item.string else {
                         file.problem("\(key): list items must be strings", at: item)
                         continue
                     }
-                    out.append(s.string)
+                    out.append(s)
                 }
                 return out
             default:
@@ -175,15 +145,15 @@ public final class YAMLFile {
         }
 
         func stringMap(_ key: String) -> [String: String]? {
-            guard let n = node(key), !isNull(n) else { return nil }
+            guard let n = node(key), !n.isNull else { return nil }
             guard let m = file.mapping(n, what: key) else { return nil }
             var out: [String: String] = [:]
             for (k, v) in m.entries {
-                guard let name = k.string, case .scalar(let s) = v else {
+                guard let name = k.string, let s = v.string else {
                     file.problem("\(key): entries must be NAME: value strings", at: k)
                     continue
                 }
-                out[name] = s.string
+                out[name] = s
             }
             return out
         }

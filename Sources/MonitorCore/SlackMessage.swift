@@ -95,7 +95,7 @@ public struct SlackMessage: Codable, Sendable, Equatable {
     /// it is measured so entities never push it over; a ``` inside would close the block early.
     static func codeBlock(_ output: String, limit: Int) -> String {
         let fence = "```"
-        let safe = output.replacingOccurrences(of: fence, with: "`\u{200B}`\u{200B}`")
+        let safe = output.replacing(fence, with: "`\u{200B}`\u{200B}`")
         let budget = limit - 2 * (fence.count + 1) - OutputExcerpt.marker.utf16.count
         var kept: [String] = []
         var used = 0

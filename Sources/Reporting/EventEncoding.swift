@@ -1,4 +1,3 @@
-import Foundation
 import JobwatchCore
 
 /// The wire forms of a `RunEvent`. JSON is written by hand: `JSONEncoder`'s reflection would
@@ -53,20 +52,19 @@ extension RunEvent {
     /// Reads the spool's form back. Nil when the bytes are not a well-formed event, including
     /// a job name or run id that could not safely become part of a URL path.
     public init?(json bytes: [UInt8]) {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
-              let kind = (object["type"] as? String).flatMap(Kind.init(rawValue:)),
-              let job = object["job"] as? String, JobName.isValid(job),
-              let runID = object["run_id"] as? String, Self.isValidRunID(runID),
-              let host = object["host"] as? String, let ts = object["ts"] as? String
+        guard let object = FlatJSON.object(bytes),
+              case .string(let type)? = object["type"], let kind = Kind(rawValue: type),
+              case .string(let job)? = object["job"], JobName.isValid(job),
+              case .string(let runID)? = object["run_id"], Self.isValidRunID(runID),
+              case .string(let host)? = object["host"], case .string(let ts)? = object["ts"]
         else { return nil }
         var values: [Value] = []
         for name in kind.fieldNames {
             switch object[name] {
-            case let s as String: values.append(.text(s))
-            case let n as Int: values.append(.number(Int64(n)))
-            case let n as NSNumber: values.append(.number(n.int64Value))
-            case nil, is NSNull: values.append(.null)
-            default: return nil
+            case .string(let s)?: values.append(.text(s))
+            case .number(let n)?: values.append(.number(n))
+            case nil, .null?: values.append(.null)
+            case .bool?: return nil
             }
         }
         self.init(kind: kind, job: job, runID: runID, host: host, ts: ts, values: values)

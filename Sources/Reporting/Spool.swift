@@ -1,4 +1,5 @@
-import Foundation
+import Synchronization
+import SystemSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -90,7 +91,7 @@ public final class Spool {
             if names.isEmpty { break }
             for name in names {
                 let path = directory + "/" + name
-                guard let bytes = FileManager.default.contents(atPath: path).map(Array.init) else { continue }
+                guard let bytes = FileSystem.contents(atPath: path) else { continue }
                 guard let event = RunEvent(json: bytes) else {
                     setAside(name, because: "it is not a readable event")
                     continue
@@ -136,10 +137,9 @@ public final class Spool {
     private func makeDirectory(_ path: String) throws {
         if mkdir(path, 0o700) == 0 || errno == EEXIST { return }
         do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
+            try FileSystem.createDirectories(atPath: path, mode: 0o700)
         } catch {
-            throw SpoolError("cannot create spool directory \(path): \(error.localizedDescription)")
+            throw SpoolError("cannot create spool directory \(path): \(error)")
         }
     }
 
@@ -174,17 +174,16 @@ public final class Spool {
         }
     }
 
-    private static let counterLock = NSLock()
-    nonisolated(unsafe) private static var counter = 0
-    nonisolated(unsafe) private static var lastMs: Int64 = 0
+    private static let sequence = Mutex((counter: 0, lastMs: Int64(0)))
 
     /// Never goes backwards within a process, even if the wall clock is stepped back.
     static func nextName() -> String {
-        counterLock.lock()
-        defer { counterLock.unlock() }
-        lastMs = max(lastMs, Timestamp.nowMs())
-        counter += 1
-        return Timestamp.pad(Int(lastMs), 13) + "-" + Timestamp.pad(Int(getpid()), 10) + "-"
+        let (counter, ms) = sequence.withLock { s in
+            s.lastMs = max(s.lastMs, Timestamp.nowMs())
+            s.counter += 1
+            return (s.counter, s.lastMs)
+        }
+        return Timestamp.pad(Int(ms), 13) + "-" + Timestamp.pad(Int(getpid()), 10) + "-"
             + Timestamp.pad(counter % 1_000_000, 6) + ".event"
     }
 }

@@ -1,15 +1,18 @@
-import Foundation
 import JobWrapper
 import JobwatchCore
+import SystemSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 let args = Array(CommandLine.arguments.dropFirst())
-let environment = ProcessInfo.processInfo.environment
+let environment = ProcessEnvironment.current()
 if CronlockMode.isInvoked(as: CommandLine.arguments[0]) {
     do {
         let (invocation, mode) = try CronlockMode.invocation(arguments: args, environment: environment)
         exit(JobRun(invocation: invocation, cronlock: mode, environment: environment).execute())
     } catch {
-        FileHandle.standardError.write(Data("cronlock: error: \(error)\n\(CronlockMode.usage)\n".utf8))
+        StandardError.write("cronlock: error: \(error)\n\(CronlockMode.usage)\n")
         exit(201)
     }
 }
@@ -21,6 +24,7 @@ do {
     case .run: exit(JobRun(invocation: invocation, environment: environment).execute())
     }
 } catch {
-    FileHandle.standardError.write(Data("jobrun: error: \(error)\n\(Invocation.usage)\n".utf8))
+    StandardError.write("jobrun: error: \(error)\n\(Invocation.usage)\n")
     exit(201)
 }
+

@@ -48,6 +48,24 @@ final class RunEventTests: XCTestCase {
         XCTAssertNil(RunEvent(json: Array(#"{"type":"start","job":"../etc","run_id":"a","host":"h","ts":"t"}"#.utf8)))
         XCTAssertNil(RunEvent(json: Array(#"{"type":"start","job":"ok","run_id":"a/b","host":"h","ts":"t"}"#.utf8)))
         XCTAssertNil(RunEvent(json: Array(#"{"type":"launch","job":"ok","run_id":"a","host":"h","ts":"t"}"#.utf8)))
+        XCTAssertNil(RunEvent(json: Array(#"{"type":"skip","job":"ok","run_id":"a","host":"h","ts":"t"} x"#.utf8)), "trailing bytes")
+        XCTAssertNil(RunEvent(json: Array(#"{"type":"skip","job":"ok","run_id":"a","host":"h","ts":"t","reason":{"a":1}}"#.utf8)))
+        XCTAssertNil(RunEvent(json: Array(#"{"type":"skip","job":"ok","run_id":"a","host":"h","ts":"t\x"}"#.utf8)), "bad escape")
+    }
+
+    /// The spool's reader is our own (Foundation stays out of jobrun): it must read back every
+    /// string the writer can produce, and JSON written by hand or other tools in the same shape.
+    func testSpoolFormReadsBackEscapesSurrogatesAndWhitespace() throws {
+        let awkward = "quote \" backslash \\ slash / nl \n cr \r tab \t bell \u{7} é 日本 🚀 \u{0}"
+        let event = RunEvent.start(job: "nightly", runID: "r1", host: awkward, pid: 1, startedAtMs: 0,
+                                   scheduledFor: nil, fence: -3, command: awkward)
+        XCTAssertEqual(RunEvent(json: event.json(includeType: true)), event)
+
+        let handWritten = #" { "type" : "start", "job":"nightly" ,"run_id":"r1","host":"h\ud83d\ude80\/","ts":"t", "pid": 12, "fence": null } "#
+        let decoded = try XCTUnwrap(RunEvent(json: Array(handWritten.utf8)))
+        XCTAssertEqual(decoded.host, "h🚀/")
+        XCTAssertNil(RunEvent(json: Array(#"{"type":"start","job":"nightly","run_id":"r1","host":"\ud83d","ts":"t"}"#.utf8)),
+                     "a lone surrogate is not text")
     }
 
     func testOutputTailIsCappedAtSixtyFourKiBOfUTF8() {

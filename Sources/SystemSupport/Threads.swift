@@ -1,12 +1,14 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 
 /// A pthread mutex with one condition variable on the monotonic clock, so that waits with a
 /// deadline survive wall-clock jumps. Plain pthreads keep Foundation out of jobrun's start-up.
-final class ConditionLock: @unchecked Sendable {
+public final class ConditionLock: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
 
-    init() {
+    public init() {
         pthread_mutex_init(mutex, nil)
         var attributes = pthread_condattr_t()
         pthread_condattr_init(&attributes)
@@ -22,18 +24,18 @@ final class ConditionLock: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    func withLock<R>(_ body: () throws -> R) rethrows -> R {
+    public func withLock<R>(_ body: () throws -> R) rethrows -> R {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body()
     }
 
     /// Call with the lock held.
-    func broadcast() { pthread_cond_broadcast(condition) }
+    public func broadcast() { pthread_cond_broadcast(condition) }
 
     /// Call with the lock held; waits until `ready()` or the monotonic `deadline` (nil: none).
     /// Returns whether `ready()` held.
-    func wait(until deadline: Double?, for ready: () -> Bool) -> Bool {
+    public func wait(until deadline: Double?, for ready: () -> Bool) -> Bool {
         while !ready() {
             guard let deadline else {
                 pthread_cond_wait(condition, mutex)
@@ -49,7 +51,7 @@ final class ConditionLock: @unchecked Sendable {
 }
 
 /// Runs `body` on a new pthread; the returned handle must be joined or detached.
-func startThread(_ body: @escaping () -> Void) -> pthread_t {
+public func startThread(_ body: @escaping () -> Void) -> pthread_t {
     final class Box { let body: () -> Void; init(_ body: @escaping () -> Void) { self.body = body } }
     let box = Unmanaged.passRetained(Box(body)).toOpaque()
     var thread = pthread_t()
@@ -60,4 +62,11 @@ func startThread(_ body: @escaping () -> Void) -> pthread_t {
     }, box)
     precondition(status == 0, "pthread_create failed: \(status)")
     return thread
+}
+
+/// Seconds on the monotonic clock: for deadlines and durations, never for timestamps.
+public func monotonicSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
 }
