@@ -65,8 +65,8 @@ extension [StateSpan] {
         contains { $0.state == state && $0.start <= t && t < $0.end }
     }
 
-    func overlaps(_ start: Int64, _ end: Int64, with states: Set<JobState>) -> Bool {
-        contains { states.contains($0.state) && $0.start < end && start < $0.end }
+    func overlaps(_ start: Int64, _ end: Int64, where matches: (JobState) -> Bool) -> Bool {
+        contains { matches($0.state) && $0.start < end && start < $0.end }
     }
 }
 

@@ -70,31 +70,53 @@ extension JobReport {
 
     init(_ history: JobHistory, spans: [StateSpan], from: Int64, to: Int64, now: Int64) {
         let spec = history.spec
-        let occurrences = OccurrenceMatching.classify(
+        var expected = 0
+        var missed = 0
+        var late = 0
+        OccurrenceMatching.classify(
             OccurrenceMatching.scheduled(spec, from: max(from, history.watchedSince ?? from), to: to),
-            spec: spec, runs: history.runs, spans: spans, now: now)
-        let started = history.runs.filter { $0.startedAt >= from && $0.startedAt < to }
-        let finished = started.filter { $0.outcome != nil }
-        let succeeded = finished.filter { $0.outcome == .success }.count
-        let missed = occurrences.filter { $0.outcome == .missed }.count
-        let overdue = spec.maxRuntime.map { limit in
-            started.filter { ($0.durationMs ?? (now - $0.startedAt)) > limit }.count
-        } ?? 0
-        let denominator = finished.count + missed
+            spec: spec, runs: history.runs, spans: spans, now: now
+        ) { occurrence in
+            if occurrence.outcome != .paused { expected += 1 }
+            if occurrence.outcome == .missed { missed += 1 }
+            if occurrence.startedLate { late += 1 }
+        }
+        // One pass over the runs, keeping only numbers: a week of a minute-level job is ten
+        // thousand records, too many to copy into filtered arrays. Fields are read one by one
+        // for the same reason: binding a whole record would copy it and retain its strings.
+        let runs = history.runs
+        var started = 0
+        var finished = 0
+        var succeeded = 0
+        var overdue = 0
+        var durations: [Int64] = []
+        durations.reserveCapacity(runs.count)
+        for i in runs.indices {
+            let startedAt = runs[i].startedAt
+            guard startedAt >= from && startedAt < to else { continue }
+            let duration = runs[i].durationMs
+            started += 1
+            if let limit = spec.maxRuntime, (duration ?? (now - startedAt)) > limit { overdue += 1 }
+            guard let outcome = runs[i].outcome else { continue }
+            finished += 1
+            if outcome == .success { succeeded += 1 }
+            if let duration { durations.append(duration) }
+        }
+        let denominator = finished + missed
         let downtime = spans.map { span in
             StateSpan(state: span.state, since: span.since, start: span.start, end: min(span.end, max(span.start, now)))
         }.time(in: downStates)
 
         job = spec.name
-        expected = occurrences.filter { $0.outcome != .paused }.count
-        runs = started.count
+        self.expected = expected
+        self.runs = started
         self.succeeded = succeeded
-        failed = finished.count - succeeded
+        failed = finished - succeeded
         self.missed = missed
-        late = occurrences.filter(\.startedLate).count
+        self.late = late
         self.overdue = overdue
         successRate = denominator == 0 ? 1 : (Double(succeeded) / Double(denominator) * 10_000).rounded() / 10_000
-        durationMs = DurationStats(finished.compactMap(\.durationMs))
+        durationMs = DurationStats(durations)
         downtimeS = downtime / 1000
     }
 }

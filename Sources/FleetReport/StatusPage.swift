@@ -28,21 +28,22 @@ public struct StatusRow: Sendable {
 /// phone on a VPN and through any proxy. Problem jobs come first; each row is anchored
 /// `job-<name>` for alert links.
 public func statusPage(jobs: [StatusRow], now: Int64, publicURL: String?) -> String {
-    let rows = jobs.sorted { a, b in
-        let (ra, rb) = (StatusPageStyle.rank(a.state), StatusPageStyle.rank(b.state))
-        return ra != rb ? ra < rb : a.spec.name < b.spec.name
+    // Indices are sorted, not rows: a row is a large value and the comparison reads two fields.
+    let ranks = jobs.map { StatusPageStyle.rank($0.state) }
+    let order = jobs.indices.sorted { a, b in
+        ranks[a] != ranks[b] ? ranks[a] < ranks[b] : jobs[a].spec.name < jobs[b].spec.name
     }
     var html = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
     html += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
     html += "<meta http-equiv=\"refresh\" content=\"60\">"
-    html += "<title>\(StatusPageStyle.title(rows)) · Jobwatch</title><style>\(StatusPageStyle.css)</style></head><body>"
-    html += "<header><h1>Jobwatch</h1>" + summaryBar(rows)
+    html += "<title>\(StatusPageStyle.title(jobs)) · Jobwatch</title><style>\(StatusPageStyle.css)</style></head><body>"
+    html += "<header><h1>Jobwatch</h1>" + summaryBar(jobs)
     html += "<p class=\"asof\">as of " + escapeHTML(TimeWords.dateAndTime(now, timeZone: "UTC")) + " UTC · refreshes every minute"
     if let publicURL { html += " · <a href=\"\(escapeHTML(publicURL))\">\(escapeHTML(publicURL))</a>" }
     html += "</p></header><main><table><thead><tr><th>State</th><th>Job</th><th>Last run</th><th>Next</th>"
     html += "<th class=\"tlh\">Last 7 days <span class=\"legend\">" + StatusPageStyle.legend + "</span></th></tr></thead><tbody>"
-    html.reserveCapacity(rows.count * 1500)
-    for row in rows { html += rowHTML(row, now: now) }
+    html.reserveCapacity(jobs.count * 1500)
+    for index in order { appendRow(jobs[index], now: now, to: &html) }
     html += "</tbody></table></main></body></html>\n"
     return html
 }
@@ -57,26 +58,33 @@ private func summaryBar(_ rows: [StatusRow]) -> String {
     return out + "</ul>"
 }
 
-private func rowHTML(_ row: StatusRow, now: Int64) -> String {
+/// Rows are written straight into the page: no string per row or per cell to build and copy.
+private func appendRow(_ row: StatusRow, now: Int64, to html: inout String) {
     let spec = row.spec
     let name = escapeHTML(spec.name)
-    var out = "<tr id=\"job-\(name)\" class=\"s-\(row.state.rawValue)\">"
-    out += "<td><span class=\"pill\">\(row.state.rawValue)</span></td>"
+    html += "<tr id=\"job-\(name)\" class=\"s-\(row.state.rawValue)\">"
+    html += "<td><span class=\"pill\">\(row.state.rawValue)</span></td>"
     let schedule = spec.schedule.map { escapeHTML($0.expression) } ?? "no schedule"
-    out += "<td><a class=\"name\" href=\"#job-\(name)\">\(name)</a><small>\(schedule) · \(escapeHTML(spec.timezone))</small></td>"
-    out += "<td>" + lastRunHTML(row.lastRun, spec: spec, now: now) + "</td>"
+    html += "<td><a class=\"name\" href=\"#job-\(name)\">\(name)</a><small>\(schedule) · \(escapeHTML(spec.timezone))</small></td>"
+    html += "<td>"
+    appendLastRun(row.lastRun, spec: spec, now: now, to: &html)
+    html += "</td>"
     if let next = row.nextExpected {
-        out += "<td><span title=\"\(escapeHTML(TimeWords.dateAndTime(next, timeZone: spec.timezone)))\">"
-        out += TimeWords.relative(next, now: now) + "</span></td>"
+        html += "<td><span title=\"\(escapeHTML(TimeWords.dateAndTime(next, timeZone: spec.timezone)))\">"
+        html += TimeWords.relative(next, now: now) + "</span></td>"
     } else {
-        out += "<td class=\"dim\">—</td>"
+        html += "<td class=\"dim\">—</td>"
     }
-    out += "<td>" + TimelineStrip(row, now: now).svg(timeZone: spec.timezone) + "</td></tr>"
-    return out
+    html += "<td>"
+    TimelineStrip(row, now: now).appendSVG(timeZone: spec.timezone, to: &html)
+    html += "</td></tr>"
 }
 
-private func lastRunHTML(_ run: RunRecord?, spec: JobSpec, now: Int64) -> String {
-    guard let run else { return "<span class=\"dim\">never</span>" }
+private func appendLastRun(_ run: RunRecord?, spec: JobSpec, now: Int64, to html: inout String) {
+    guard let run else {
+        html += "<span class=\"dim\">never</span>"
+        return
+    }
     let result: String
     switch run.outcome {
     case nil: result = "<span class=\"r-running\">running</span>"
@@ -86,17 +94,19 @@ private func lastRunHTML(_ run: RunRecord?, spec: JobSpec, now: Int64) -> String
         result = "<span class=\"r-bad\">\(escapeHTML(detail))</span>"
     }
     let when = escapeHTML(TimeWords.dateAndTime(run.startedAt, timeZone: spec.timezone))
-    var out = "<span title=\"\(when) \(escapeHTML(spec.timezone))\">\(TimeWords.relative(run.startedAt, now: now))</span> · \(result)"
-    if let duration = run.durationMs { out += " · " + TimeWords.duration(duration) }
-    out += "<small>on \(escapeHTML(run.host))"
+    html += "<span title=\"\(when) \(escapeHTML(spec.timezone))\">\(TimeWords.relative(run.startedAt, now: now))</span> · \(result)"
+    if let duration = run.durationMs { html += " · " + TimeWords.duration(duration) }
+    html += "<small>on \(escapeHTML(run.host))"
     if let tail = run.outputTail, run.outcome != .success, let lastLine = tail.split(whereSeparator: \.isNewline).last {
-        out += " · <code>\(escapeHTML(String(lastLine.prefix(120))))</code>"
+        html += " · <code>\(escapeHTML(String(lastLine.prefix(120))))</code>"
     }
-    return out + "</small>"
+    html += "</small>"
 }
 
 /// Text and attribute values alike: job names, hosts and output are whatever users wrote.
 func escapeHTML(_ text: String) -> String {
+    // Most text has nothing to escape and is returned as it is, without a copy.
+    guard text.utf8.contains(where: { "&<>\"'".utf8.contains($0) }) else { return text }
     var out = ""
     out.reserveCapacity(text.utf8.count)
     for c in text.unicodeScalars {

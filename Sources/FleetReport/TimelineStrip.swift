@@ -44,27 +44,49 @@ struct TimelineStrip {
         return result
     }
 
+    /// What the runs started in one bin amount to.
+    private struct BinRuns {
+        var any = false
+        var failed = false
+        var late = false
+        var succeeded = false
+    }
+
     /// Worst first: a failure hides a success in the same bin, a miss hides a late start.
     private static func bins(_ row: StatusRow, spans: [StateSpan], from: Int64, to: Int64, now: Int64) -> [Mark] {
         let size = (to - from) / Int64(maxMarks)
-        var byBin = [[RunRecord]](repeating: [], count: maxMarks)
-        for run in row.runs where run.startedAt >= from && run.startedAt < to {
-            byBin[min(maxMarks - 1, Int((run.startedAt - from) / size))].append(run)
+        // Flags rather than the runs themselves: a minute-level job has ten thousand a week.
+        var byBin = [BinRuns](repeating: BinRuns(), count: maxMarks)
+        // Fields are read one by one: binding a whole record would copy it and retain its strings.
+        for i in row.runs.indices {
+            let startedAt = row.runs[i].startedAt
+            guard startedAt >= from && startedAt < to else { continue }
+            let index = min(maxMarks - 1, Int((startedAt - from) / size))
+            byBin[index].any = true
+            switch row.runs[i].outcome {
+            case nil: break
+            case .success?: byBin[index].succeeded = true
+            case .failure?, .timeout?, .lockLost?, .killed?: byBin[index].failed = true
+            }
+            if (row.runs[i].scheduledFor.map { startedAt - $0 } ?? 0) > OccurrenceMatching.onTimeSlack {
+                byBin[index].late = true
+            }
         }
         var marks: [Mark] = []
-        for (index, runs) in byBin.enumerated() {
+        for (index, bin) in byBin.enumerated() {
             let lo = from + Int64(index) * size
             let hi = lo + size
             let outcome: OccurrenceOutcome?
-            if runs.contains(where: { $0.outcome != nil && $0.outcome != .success }) {
+            if bin.failed {
                 outcome = .failed
-            } else if spans.overlaps(lo, hi, with: [.missed]) || (runs.isEmpty && hi + row.spec.grace <= now && !spans.overlaps(lo, hi, with: [.paused, .new])) {
+            } else if spans.overlaps(lo, hi, where: { $0 == .missed })
+                        || (!bin.any && hi + row.spec.grace <= now && !spans.overlaps(lo, hi, where: { $0 == .paused || $0 == .new })) {
                 outcome = .missed
-            } else if runs.contains(where: { run in (run.scheduledFor.map { run.startedAt - $0 } ?? 0) > OccurrenceMatching.onTimeSlack }) {
+            } else if bin.late {
                 outcome = .late
-            } else if runs.contains(where: { $0.outcome == .success }) {
+            } else if bin.succeeded {
                 outcome = .ran
-            } else if !runs.isEmpty {
+            } else if bin.any {
                 outcome = .running
             } else {
                 outcome = nil
@@ -82,20 +104,25 @@ struct TimelineStrip {
 
     func x(_ t: Int64) -> Int { Int((t - start) * Int64(Self.width) / (end - start)) }
 
-    /// Inline SVG; problem marks carry a tooltip with their time in the job's zone.
-    func svg(timeZone: String) -> String {
-        var out = "<svg class=\"tl\" viewBox=\"0 0 \(Self.width) \(Self.height)\" width=\"\(Self.width)\" height=\"\(Self.height)\" role=\"img\" aria-label=\"last 7 days\">"
-        out += "<path class=\"grid\" d=\"" + (1..<Int(Self.days)).map { "M\($0 * Self.width / Int(Self.days)) 0v\(Self.height)" }.joined() + "\"/>"
+    /// The strip's frame and day lines, the same for every row.
+    private static let header =
+        "<svg class=\"tl\" viewBox=\"0 0 \(width) \(height)\" width=\"\(width)\" height=\"\(height)\" role=\"img\" aria-label=\"last 7 days\">"
+        + "<path class=\"grid\" d=\"" + (1..<Int(days)).map { "M\($0 * width / Int(days)) 0v\(height)" }.joined() + "\"/>"
+
+    /// Inline SVG, appended to `html`; problem marks carry a tooltip with their time in the
+    /// job's zone.
+    func appendSVG(timeZone: String, to html: inout String) {
+        html += Self.header
         for mark in marks {
             let x0 = min(x(mark.start), Self.width - 3)
             let w = max(3, x(mark.end) - x0 - 1)
             let problem = mark.outcome == .failed || mark.outcome == .missed || mark.outcome == .late
-            out += "<rect class=\"\(mark.outcome.rawValue)\" x=\"\(x0)\" y=\"2\" width=\"\(w)\" height=\"\(Self.height - 4)\" rx=\"1\">"
+            html += "<rect class=\"\(mark.outcome.rawValue)\" x=\"\(x0)\" y=\"2\" width=\"\(w)\" height=\"\(Self.height - 4)\" rx=\"1\">"
             if problem {
-                out += "<title>\(mark.outcome.rawValue) \(TimeWords.dateAndTime(mark.start, timeZone: timeZone))</title>"
+                html += "<title>\(mark.outcome.rawValue) \(TimeWords.dateAndTime(mark.start, timeZone: timeZone))</title>"
             }
-            out += "</rect>"
+            html += "</rect>"
         }
-        return out + "</svg>"
+        html += "</svg>"
     }
 }

@@ -79,6 +79,26 @@ final class ReportComputationTests: XCTestCase {
         XCTAssertEqual(job.successRate, 1)
     }
 
+    /// Of two runs for one occurrence the earlier start decides it, whatever order the runs
+    /// come in and whether or not a run said which occurrence it was for.
+    func testEarliestStartDecidesAnOccurrenceInAnyRunOrder() {
+        let s = spec("hourly", "0 * * * *")
+        let to = ms("2026-03-23T06:00:00Z")
+        let at = ms("2026-03-23T03:00:00Z")
+        var runs = punctualRuns(s, from: dstWeek.from, to: to)
+        runs.removeAll { $0.scheduledFor == at }
+        // A late retry listed first; the on-time start listed last, without its occurrence.
+        runs.insert(runRecord("retry", at: at + 5 * minute, for: 1000, scheduledFor: at), at: 0)
+        runs.append(runRecord("first", at: at + 2_000, for: 1000))
+        let job = JobReport(JobHistory(spec: s, runs: runs, changes: []), from: dstWeek.from, to: to, now: to + hour)
+        XCTAssertEqual(job.expected, 6)
+        XCTAssertEqual(job.runs, 7)
+        XCTAssertEqual(job.missed, 0)
+        XCTAssertEqual(job.late, 0, "the on-time start decides 03:00, not the retry")
+        let reversed = JobHistory(spec: s, runs: runs.reversed(), changes: [])
+        XCTAssertEqual(JobReport(reversed, from: dstWeek.from, to: to, now: to + hour), job)
+    }
+
     /// SPEC §3.1: occurrences from before the monitor first loaded a job are never missed.
     func testOccurrencesBeforeTheJobWasFirstSeenAreNotExpected() {
         let s = spec("hourly", "0 * * * *")
