@@ -61,10 +61,6 @@ extension [StateSpan] {
         reduce(0) { states.contains($1.state) ? $0 + $1.end - $1.start : $0 }
     }
 
-    func covers(_ t: Int64, with state: JobState) -> Bool {
-        contains { $0.state == state && $0.start <= t && t < $0.end }
-    }
-
     func overlaps(_ start: Int64, _ end: Int64, where matches: (JobState) -> Bool) -> Bool {
         contains { matches($0.state) && $0.start < end && start < $0.end }
     }
