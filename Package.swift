@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "MonitorCore", dependencies: ["CronSchedule", "JobwatchCore"]),
         .target(name: "FleetReport", dependencies: ["MonitorCore", "CronSchedule"]),
         .target(name: "MonitorService", dependencies: [
-            "MonitorCore", "JobwatchCore", "RedisLease", "HTTPClient", "Reporting", "FleetReport",
+            "MonitorCore", "JobwatchCore", "RedisLease", "HTTPClient", "Reporting", "FleetReport", "CProcess",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#include <malloc.h>
 #include "cprocess.h"
 #include <errno.h>
 #include <spawn.h>
@@ -73,3 +74,5 @@ int jw_term_signal(int status) { return WTERMSIG(status); }
 void jw_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
 
 int jw_pipe(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+void jw_release_free_memory(void) { malloc_trim(0); }

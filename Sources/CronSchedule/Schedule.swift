@@ -1,3 +1,4 @@
+import Synchronization
 
 /// A job's schedule in its time zone: when it should fire, per SPEC §5.
 ///
@@ -15,7 +16,7 @@ public struct Schedule: Sendable, Hashable {
     private let zone: ZoneRules
 
     public init(_ expression: String, timeZone: String) throws {
-        rule = try CronParser.parse(expression)
+        rule = try RuleCache.shared.rule(for: expression)
         guard let zone = ZoneRules.named(timeZone) else { throw ScheduleError.unknownTimeZone(timeZone) }
         self.expression = expression
         self.timeZoneID = timeZone
@@ -140,5 +141,22 @@ public struct Schedule: Sendable, Hashable {
             wall = candidate - 1
         }
         return nil
+    }
+}
+
+/// Parsed expressions, shared: a fleet has 100,000 jobs but a few hundred distinct schedules,
+/// and every copy of a `CronFields` shares its arrays with the cached one, so the monitor
+/// holds each expansion once (and parses it once). Bounded, so that a stream of distinct
+/// expressions (`PUT /api/v1/jobs`) cannot grow it for ever: past the bound, parses are not kept.
+private final class RuleCache: Sendable {
+    static let shared = RuleCache()
+    static let capacity = 10_000
+    private let rules = Mutex<[String: ScheduleRule]>([:])
+
+    func rule(for expression: String) throws -> ScheduleRule {
+        if let cached = rules.withLock({ $0[expression] }) { return cached }
+        let rule = try CronParser.parse(expression)
+        rules.withLock { if $0.count < Self.capacity { $0[expression] = rule } }
+        return rule
     }
 }

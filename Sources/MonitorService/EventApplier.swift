@@ -1,3 +1,4 @@
+import CProcess
 import Foundation
 import JobwatchCore
 import Logging
@@ -154,6 +155,9 @@ final class LeaderSession {
         var writes = BatchWrites(store: store, historyMs: session.historyMs, now: environment.clock())
         try await session.refreshDefinitions(&writes)
         guard try await session.persist(writes) else { throw RedisError(.server, "lost the leader lease while starting") }
+        // Loading parsed every job file and encoded every state: hand the transient peak back
+        // to the system, or glibc keeps it as free heap for the life of the process.
+        jw_release_free_memory()
         return session
     }
 

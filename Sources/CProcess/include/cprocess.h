@@ -30,4 +30,8 @@ void jw_ignore_sigpipe(void);
 /// A pipe whose ends are not inherited by anything else the wrapper starts.
 int jw_pipe(int fds[2]);
 
+/// Returns free heap to the system after a transient peak (malloc_trim(0)); glibc otherwise
+/// keeps it for the life of the process.
+void jw_release_free_memory(void);
+
 #endif
