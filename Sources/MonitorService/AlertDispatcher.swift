@@ -81,7 +81,15 @@ public final class AlertDispatcher: Service, @unchecked Sendable {
             }
             let pending = try await reader.run { c in try Self.claimPending(c, outbox: outbox, consumer: me) }
             enqueue(pending)
+            var trimmedAt: Int64 = 0
             while leadership.isLeader, !Task.isCancelled {
+                let now = environment.clock()
+                if now - trimmedAt >= Self.trimEveryMs {
+                    let cutoff = now - Int64(environment.config.monitor.historyDays) * 86_400_000
+                    let removed = try await reader.run { c in try Self.trimDelivered(c, outbox: outbox, olderThanMs: cutoff) }
+                    if removed > 0 { logger.info("alert dispatch: trimmed \(removed) delivered alerts older than history_days") }
+                    trimmedAt = now
+                }
                 let reply = try await reader.command([
                     "XREADGROUP", "GROUP", Self.group, me, "COUNT", "100", "BLOCK", String(Self.pollMs),
                     "STREAMS", outbox, ">",
@@ -114,6 +122,42 @@ public final class AlertDispatcher: Service, @unchecked Sendable {
             cursor = page.cursor
         } while cursor != "0-0"
         return claimed.sorted { OutboxEntry.idOrder($0.id, $1.id) }
+    }
+
+    static let trimEveryMs: Int64 = 3_600_000
+
+    /// KEYS: outbox   ARGV: group, cutoff stream id. Trims entries below the cutoff, but never
+    /// one the group has not read yet or still has pending (an alert owed to a channel that
+    /// has been failing for longer than history_days stays until it is delivered).
+    static let trimScript = RedisScript("""
+        local function older(a, b)
+          local am, as = string.match(a, '^(%d+)-(%d+)$')
+          local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+          am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+          return am < bm or (am == bm and as < bs)
+        end
+        if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+        local cutoff = ARGV[2]
+        local found = false
+        for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
+          local info = {}
+          for i = 1, #g, 2 do info[g[i]] = g[i + 1] end
+          if info['name'] == ARGV[1] then
+            found = true
+            if older(info['last-delivered-id'], cutoff) then cutoff = info['last-delivered-id'] end
+          end
+        end
+        if not found then return 0 end
+        local pending = redis.call('XPENDING', KEYS[1], ARGV[1])
+        if pending[1] > 0 and older(pending[2], cutoff) then cutoff = pending[2] end
+        return redis.call('XTRIM', KEYS[1], 'MINID', cutoff)
+        """)
+
+    /// Removes delivered alerts older than `olderThanMs` (epoch ms) from the outbox; returns how many.
+    static func trimDelivered(_ c: RedisConnection, outbox: String, olderThanMs: Int64) throws -> Int {
+        let reply = try c.evaluate(trimScript, keys: [outbox], args: [group, "\(max(0, olderThanMs))-0"])
+        if case .error(let message) = reply { throw RedisError(.server, "trimming the outbox: \(message)") }
+        return reply.integer.map(Int.init) ?? 0
     }
 
     // MARK: What lanes call back into
