@@ -21,12 +21,15 @@ import ServiceLifecycle
 /// The loop (docs/monitor-design.md, "Applying events"): re-claim entries a crashed leader left
 /// pending, read up to `batchSize` new ones, blocking only until the earliest deadline (so a
 /// missed run is noticed on time and a report wakes the loop at once), apply them, then the
-/// due deadlines, then persist everything and acknowledge the batch in one atomic step.
+/// due deadlines, then persist everything and acknowledge the batch in one atomic step. The
+/// persist runs on a connection of its own while the next batch is read and applied; the one
+/// after waits for it, so writes stay in order and a lost lease stops the session.
 public final class EventApplier: Service, @unchecked Sendable {
     private let environment: MonitorEnvironment
     private let leadership: Leadership
     private let registry: JobRegistry
     private let worker: RedisWorker
+    private let persister: RedisWorker
     private let claimIdleMs: Int64
     private let batchSize: Int
     private let lock = NSLock()
@@ -42,6 +45,7 @@ public final class EventApplier: Service, @unchecked Sendable {
         self.batchSize = batchSize
         // XREADGROUP blocks up to a second; the connection's timeout must outlast it.
         worker = environment.makeWorker("redis-consumer", timeoutMs: 5_000)
+        persister = environment.makeWorker("redis-persist", timeoutMs: 5_000)
     }
 
     public var isApplying: Bool {
@@ -80,9 +84,11 @@ public final class EventApplier: Service, @unchecked Sendable {
 
     private func loop() async throws {
         var session: LeaderSession?
+        defer { if let session { Task { await session.drain() } } }
         while !shouldStop {
             guard leadership.isLeader else {
                 if session != nil { environment.logger.notice("not the leader: stopped applying events") }
+                await session?.drain()
                 session = nil
                 setApplying(false)
                 try await Task.sleep(nanoseconds: 200_000_000)
@@ -91,18 +97,20 @@ public final class EventApplier: Service, @unchecked Sendable {
             do {
                 if session == nil {
                     session = try await LeaderSession.start(
-                        environment: environment, worker: worker, registry: registry,
+                        environment: environment, worker: worker, persister: persister, registry: registry,
                         claimIdleMs: claimIdleMs, batchSize: batchSize)
                     setApplying(true)
                 }
                 if try await session?.step() == false {
                     environment.logger.warning("leader lease lost while writing: dropping in-memory state")
+                    await session?.drain()
                     session = nil
                     setApplying(false)
                 }
             } catch {
                 // Redis trouble: start over from Redis, which holds everything that counts.
                 environment.logger.error("event applier: \(error)")
+                await session?.drain()
                 session = nil
                 setApplying(false)
                 try await Task.sleep(nanoseconds: 1_000_000_000)
@@ -116,6 +124,7 @@ public final class EventApplier: Service, @unchecked Sendable {
 final class LeaderSession {
     private let environment: MonitorEnvironment
     private let worker: RedisWorker
+    private let persister: RedisWorker
     private let registry: JobRegistry
     private let store: MonitorStore
     private let claimIdleMs: Int64
@@ -125,11 +134,14 @@ final class LeaderSession {
     private var queue = DeadlineQueue()
     private var alerts: AlertRouting
     private var lastClaim: Int64 = 0
+    /// The previous batch's persist, still running while this one is read and applied.
+    private var inFlight: Task<Bool, Error>?
 
-    private init(environment: MonitorEnvironment, worker: RedisWorker, registry: JobRegistry, claimIdleMs: Int64,
-                 batchSize: Int, monitors: [String: JobMonitor]) {
+    private init(environment: MonitorEnvironment, worker: RedisWorker, persister: RedisWorker, registry: JobRegistry,
+                 claimIdleMs: Int64, batchSize: Int, monitors: [String: JobMonitor]) {
         self.environment = environment
         self.worker = worker
+        self.persister = persister
         self.registry = registry
         store = environment.store
         self.claimIdleMs = claimIdleMs
@@ -140,8 +152,8 @@ final class LeaderSession {
         for (job, monitor) in monitors { queue.schedule(job, at: monitor.nextDeadline) }
     }
 
-    static func start(environment: MonitorEnvironment, worker: RedisWorker, registry: JobRegistry,
-                      claimIdleMs: Int64, batchSize: Int) async throws -> LeaderSession {
+    static func start(environment: MonitorEnvironment, worker: RedisWorker, persister: RedisWorker,
+                      registry: JobRegistry, claimIdleMs: Int64, batchSize: Int) async throws -> LeaderSession {
         let store = environment.store
         let monitors = try await worker.run { c -> [String: JobMonitor] in
             // From id 0: reports written before any jobmond ever ran are applied too.
@@ -150,11 +162,11 @@ final class LeaderSession {
             return try store.loadMonitors(c)
         }
         environment.logger.notice("leading: loaded \(monitors.count) jobs")
-        let session = LeaderSession(environment: environment, worker: worker, registry: registry,
+        let session = LeaderSession(environment: environment, worker: worker, persister: persister, registry: registry,
                                     claimIdleMs: claimIdleMs, batchSize: batchSize, monitors: monitors)
         var writes = BatchWrites(store: store, historyMs: session.historyMs, now: environment.clock())
         try await session.refreshDefinitions(&writes)
-        guard try await session.persist(writes) else { throw RedisError(.server, "lost the leader lease while starting") }
+        guard try await session.persist(writes, waitForIt: true) else { throw RedisError(.server, "lost the leader lease while starting") }
         // Loading parsed every job file and encoded every state: hand the transient peak back
         // to the system, or glibc keeps it as free heap for the life of the process.
         jw_release_free_memory()
@@ -189,7 +201,7 @@ final class LeaderSession {
             }
         }
         if writes.isEmpty { return true }
-        return try await persist(writes)
+        return try await persist(writes, waitForIt: read.count < batchSize)
     }
 
     /// Entries delivered to a consumer that died before acknowledging them.
@@ -313,12 +325,32 @@ final class LeaderSession {
         queue.schedule(job, at: monitor.nextDeadline)
     }
 
-    private func persist(_ writes: BatchWrites) async throws -> Bool {
+    /// Waits for the previous persist, then starts this one. Returns false when the lease turned
+    /// out to be lost. With a backlog it returns at once and the persist runs while the next
+    /// batch is read and applied; caught up, or with alerts to send, it waits for it.
+    private func persist(_ writes: BatchWrites, waitForIt: Bool) async throws -> Bool {
+        if let previous = inFlight {
+            inFlight = nil
+            guard try await previous.value else { return false }
+        }
         let args = writes.scriptArguments(replica: environment.replica, monitors: monitors)
         let leader = store.leader
-        let reply = try await worker.run { c in try c.evaluate(BatchWrites.script, keys: [leader], args: args) }
-        if case .error(let e) = reply { throw RedisError(.server, "persisting a batch: \(e)") }
-        return reply.integer == 1
+        let persister = self.persister
+        let task = Task {
+            let reply = try await persister.run { c in try c.evaluate(BatchWrites.script, keys: [leader], args: args) }
+            if case .error(let e) = reply { throw RedisError(.server, "persisting a batch: \(e)") }
+            return reply.integer == 1
+        }
+        if waitForIt || writes.alertCount > 0 { return try await task.value }
+        inFlight = task
+        return true
+    }
+
+    /// Waits for a persist still running, whatever its outcome: a session started after this
+    /// one must load the state it wrote, or it would overwrite it with less.
+    func drain() async {
+        _ = try? await inFlight?.value
+        inFlight = nil
     }
 }
 

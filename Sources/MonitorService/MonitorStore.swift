@@ -111,15 +111,12 @@ public struct MonitorStore: Sendable {
         ["XADD", events, "MAXLEN", "~", "1000000", "*", "type", type, "job", job, "ts", Timestamp.format(ms: at)]
     }
 
-    // JSONEncoder and JSONDecoder are classes; one each per thread keeps them off the
-    // allocation path of every event.
-    public static func encode(_ monitor: JobMonitor) -> String {
-        String(decoding: (try? threadEncoder().encode(monitor)) ?? Data(), as: UTF8.self)
-    }
+    /// Written by hand (`StateJSON.swift`): the leader encodes every touched job per batch.
+    public static func encode(_ monitor: JobMonitor) -> String { monitor.json }
 
-    public static func encodeRun(_ run: RunRecord) -> String {
-        String(decoding: (try? threadEncoder().encode(run)) ?? Data(), as: UTF8.self)
-    }
+    public static func encodeRun(_ run: RunRecord) -> String { run.json }
+
+    // JSONDecoder is a class; one per thread keeps it off the allocation path of every read.
 
     public static func decodeMonitor(_ json: String) -> JobMonitor? {
         try? threadDecoder().decode(JobMonitor.self, from: Data(json.utf8))
@@ -127,14 +124,6 @@ public struct MonitorStore: Sendable {
 
     public static func decodeRun(_ json: String) -> RunRecord? {
         try? threadDecoder().decode(RunRecord.self, from: Data(json.utf8))
-    }
-
-    private static func threadEncoder() -> JSONEncoder {
-        let key = "jobwatch.monitor.encoder"
-        if let e = Thread.current.threadDictionary[key] as? JSONEncoder { return e }
-        let e = JSONEncoder()
-        Thread.current.threadDictionary[key] = e
-        return e
     }
 
     private static func threadDecoder() -> JSONDecoder {
@@ -177,6 +166,7 @@ struct BatchWrites {
     private(set) var dirtyJobs: Set<String> = []
     private(set) var acks: [String] = []
     private(set) var alertCount = 0
+    private var trimmedJobs: Set<String> = []
 
     init(store: MonitorStore, historyMs: Int64, now: Int64) {
         self.store = store
@@ -193,7 +183,10 @@ struct BatchWrites {
     mutating func run(_ job: String, _ run: RunRecord, finished: Bool) {
         commands.append(["SET", store.run(job, run.runID), MonitorStore.encodeRun(run), "PX", String(historyMs)])
         commands.append(["ZADD", store.runs(job), String(run.startedAt), run.runID])
-        if finished { commands.append(["ZREMRANGEBYSCORE", store.runs(job), "-inf", "(" + String(now - historyMs)]) }
+        // Trimming once per job and batch is enough: the cutoff hardly moves within one.
+        if finished, trimmedJobs.insert(job).inserted {
+            commands.append(["ZREMRANGEBYSCORE", store.runs(job), "-inf", "(" + String(now - historyMs)])
+        }
     }
 
     mutating func change(_ job: String, from: String, to: String, at: Int64, reason: String, alert: String) {

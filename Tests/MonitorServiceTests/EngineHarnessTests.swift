@@ -47,8 +47,8 @@ final class EngineHarness {
         return MonitorEnvironment(config: config, logger: logger)
     }
 
-    func engine(claimIdleMs: Int64 = 5_000) throws -> Engine {
-        try Engine(environment: environment(), claimIdleMs: claimIdleMs)
+    func engine(claimIdleMs: Int64 = 5_000, batchSize: Int = 1_000) throws -> Engine {
+        try Engine(environment: environment(), claimIdleMs: claimIdleMs, batchSize: batchSize)
     }
 
     /// XADDs the event as jobrun does.
@@ -139,11 +139,12 @@ final class Engine {
     let applier: EventApplier
     private var tasks: [Task<Void, Never>] = []
 
-    init(environment: MonitorEnvironment, claimIdleMs: Int64) {
+    init(environment: MonitorEnvironment, claimIdleMs: Int64, batchSize: Int) {
         self.environment = environment
         leadership = Leadership(environment: environment)
         registry = JobRegistry(environment: environment)
-        applier = EventApplier(environment: environment, leadership: leadership, registry: registry, claimIdleMs: claimIdleMs)
+        applier = EventApplier(environment: environment, leadership: leadership, registry: registry,
+                               claimIdleMs: claimIdleMs, batchSize: batchSize)
     }
 
     func start() {

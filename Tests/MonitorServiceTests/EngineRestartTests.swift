@@ -2,6 +2,7 @@ import Foundation
 import JobwatchTestSupport
 import MonitorCore
 @testable import MonitorService
+import RedisLease
 import Reporting
 import XCTest
 
@@ -75,6 +76,48 @@ final class EngineRestartTests: EngineTestCase {
         XCTAssertTrue(runs?.runs.allSatisfy { $0.outcome == "success" } ?? false)
         XCTAssertEqual(try h.monitor("batch")?.runningRuns.count, 0)
         await engine.stop()
+    }
+
+    /// A backlog is applied in batches whose persists overlap the next batch's reads; an engine
+    /// stopped halfway and a successor that re-claims what it left pending must together apply
+    /// every report exactly once.
+    func testBacklogInPipelinedBatchesSurvivesAStopHalfway() async throws {
+        let h = try makeHarness()
+        let now = Timestamp.nowMs()
+        let jobs = (0..<40).map { "backlog-\($0)" }
+        for round in 0..<3 {
+            for job in jobs { try h.start(job, "r\(round)", at: now - Int64(3 - round) * 60_000) }
+            for job in jobs { try h.finish(job, "r\(round)", exitCode: round == 1 ? 2 : 0) }
+        }
+        func acknowledged() throws -> Int {
+            let groups = try h.connection.command(["XINFO", "GROUPS", h.store.events]).array ?? []
+            for group in groups {
+                let fields = group.array ?? []
+                var info: [String: RedisReply] = [:]
+                for i in stride(from: 0, to: fields.count - 1, by: 2) { info[fields[i].string ?? ""] = fields[i + 1] }
+                if info["name"]?.string == MonitorStore.group {
+                    return Int(info["entries-read"]?.integer ?? 0) - Int(info["pending"]?.integer ?? 0)
+                }
+            }
+            return 0
+        }
+
+        let first = try h.engine(batchSize: 7)
+        first.start()
+        XCTAssertTrue(try h.eventually(20) { try acknowledged() >= 60 })
+        await first.stop()
+        let second = try h.engine(claimIdleMs: 200, batchSize: 7)
+        second.start()
+        XCTAssertTrue(try h.eventually(20) { try acknowledged() == 240 }, "not every report was applied")
+        for job in jobs {
+            let monitor = try XCTUnwrap(h.monitor(job), job)
+            XCTAssertEqual(monitor.lastRun?.runID, "r2", job)
+            XCTAssertEqual(monitor.consecutiveFailures, 0, job)
+            XCTAssertTrue(monitor.runningRuns.isEmpty, job)
+            let runs = try await MonitorReads(environment: second.environment).runs(job, limit: 10)
+            XCTAssertEqual(runs?.runs.compactMap(\.outcome).sorted(), ["failure", "success", "success"], job)
+        }
+        await second.stop()
     }
 
     func testTwoEnginesOnlyTheLeaderWrites() async throws {

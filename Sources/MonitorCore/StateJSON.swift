@@ -1,0 +1,196 @@
+/// The JSON the monitor stores for every job on every change (`<prefix>mon:state`) and for
+/// every run (`mon:run:…`), written directly instead of through `JSONEncoder`: the leader
+/// re-encodes each touched job per batch, and `JSONEncoder` was half of its CPU time
+/// (docs/BENCHMARKS.md). The shapes are exactly the `Codable` ones — the same keys, nil
+/// optionals left out — so `JSONDecoder` reads them back unchanged; the tests hold the two
+/// to each other.
+extension JobMonitor {
+    public var json: String {
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("spec")
+        spec.write(to: &w)
+        w.field("firstSeen", firstSeen)
+        w.field("recordedState", recordedState.rawValue)
+        w.field("expectedOccurrence", expectedOccurrence)
+        w.key("runningRuns")
+        w.beginObject()
+        for (id, run) in runningRuns {
+            w.key(id)
+            run.write(to: &w)
+        }
+        w.endObject()
+        if let lastRun {
+            w.key("lastRun")
+            lastRun.write(to: &w)
+        }
+        if let lastSkip {
+            w.key("lastSkip")
+            w.beginObject()
+            w.field("host", lastSkip.host)
+            w.field("at", lastSkip.at)
+            w.endObject()
+        }
+        w.field("consecutiveFailures", Int64(consecutiveFailures))
+        if let incident {
+            w.key("incident")
+            incident.write(to: &w)
+        }
+        if let pause {
+            w.key("pause")
+            w.beginObject()
+            w.field("since", pause.since)
+            w.field("until", pause.until)
+            w.endObject()
+        }
+        w.field("nextDeadline", nextDeadline)
+        w.field("nextRealert", nextRealert)
+        w.field("overdueRunIDs", Array(overdueRunIDs))
+        w.field("finishedRunIDs", finishedRunIDs)
+        w.endObject()
+        return w.text
+    }
+}
+
+extension RunRecord {
+    public var json: String {
+        var w = JSONWriter()
+        write(to: &w)
+        return w.text
+    }
+
+    func write(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("run_id", runID)
+        w.field("host", host)
+        w.field("scheduled_for", scheduledFor)
+        w.field("started_at", startedAt)
+        w.field("finished_at", finishedAt)
+        w.field("duration_ms", durationMs)
+        w.field("exit_code", exitCode.map(Int64.init))
+        w.field("signal", signal.map(Int64.init))
+        w.field("outcome", outcome?.rawValue)
+        w.field("fence", fence)
+        w.field("output_tail", outputTail)
+        w.endObject()
+    }
+}
+
+extension JobSpec {
+    func write(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("name", name)
+        w.field("schedule", schedule?.expression)
+        w.field("timezone", timezone)
+        w.field("grace_ms", grace)
+        w.field("max_runtime_ms", maxRuntime)
+        w.field("min_runtime_ms", minRuntime)
+        w.field("alert_after_failures", Int64(alertAfterFailures))
+        w.field("realert_every_ms", realertEvery)
+        w.field("channels", channels)
+        w.endObject()
+    }
+}
+
+extension Incident {
+    func write(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("job", job)
+        w.field("kind", kind.rawValue)
+        w.field("since", since)
+        w.field("occurrence", occurrence)
+        if let lastRun {
+            w.key("last_run")
+            lastRun.write(to: &w)
+        }
+        w.field("reason", reason)
+        w.field("previous_state", previousState.rawValue)
+        w.field("repeats", Int64(repeats))
+        w.field("resolved_at", resolvedAt)
+        w.endObject()
+    }
+}
+
+/// Appends JSON text; `field` with a nil value writes nothing, as `encodeIfPresent` does.
+struct JSONWriter {
+    private(set) var text = ""
+    private var needsComma = false
+
+    init() { text.reserveCapacity(512) }
+
+    mutating func beginObject() {
+        separate()
+        text += "{"
+        needsComma = false
+    }
+
+    mutating func endObject() {
+        text += "}"
+        needsComma = true
+    }
+
+    mutating func key(_ name: String) {
+        separate()
+        quote(name)
+        text += ":"
+        needsComma = false
+    }
+
+    mutating func field(_ name: String, _ value: String?) {
+        guard let value else { return }
+        key(name)
+        quote(value)
+        needsComma = true
+    }
+
+    mutating func field(_ name: String, _ value: Int64?) {
+        guard let value else { return }
+        key(name)
+        text += String(value)
+        needsComma = true
+    }
+
+    mutating func field(_ name: String, _ values: [String]) {
+        key(name)
+        text += "["
+        for (i, value) in values.enumerated() {
+            if i > 0 { text += "," }
+            quote(value)
+        }
+        text += "]"
+        needsComma = true
+    }
+
+    private mutating func separate() {
+        if needsComma { text += "," }
+    }
+
+    /// A JSON string literal: quote, backslash and control characters escaped; everything
+    /// else (a Swift `String` is always valid Unicode) as it is.
+    private mutating func quote(_ s: String) {
+        text += "\""
+        var plainStart = s.utf8.startIndex
+        var i = plainStart
+        let utf8 = s.utf8
+        while i != utf8.endIndex {
+            let byte = utf8[i]
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 {
+                text += s[plainStart..<i]
+                switch byte {
+                case UInt8(ascii: "\""): text += "\\\""
+                case UInt8(ascii: "\\"): text += "\\\\"
+                case UInt8(ascii: "\n"): text += "\\n"
+                case UInt8(ascii: "\r"): text += "\\r"
+                case UInt8(ascii: "\t"): text += "\\t"
+                default:
+                    let hex = String(byte, radix: 16)
+                    text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                }
+                plainStart = utf8.index(after: i)
+            }
+            i = utf8.index(after: i)
+        }
+        text += s[plainStart..<utf8.endIndex]
+        text += "\""
+    }
+}
