@@ -8,7 +8,8 @@ final class HTTPTransport: Transport {
     private let url: String
     private let deflater: Deflater?
     private let contentEncoding: String?
-    private var client: HTTPPost?
+    private let headers: [String]
+    private var session: HTTPSession?
     private var backoff = Backoff()
     private var compressed: [UInt8] = []
 
@@ -20,9 +21,10 @@ final class HTTPTransport: Transport {
         case .zlib: contentEncoding = "deflate"
         case .none: contentEncoding = nil
         }
+        headers = ["Content-Type: application/json", "Expect:"] + (contentEncoding.map { ["Content-Encoding: \($0)"] } ?? [])
     }
 
-    func close() { client = nil }
+    func close() { session = nil }
 
     func deliver(_ payloads: ArraySlice<[UInt8]>, giveUp: () -> Bool) -> Int {
         var undelivered = 0
@@ -46,29 +48,21 @@ final class HTTPTransport: Transport {
     private func post(_ body: [UInt8], giveUp: () -> Bool) -> Result {
         while true {
             guard backoff.waitForNextAttempt(giveUp: giveUp) else { return .gaveUp }
-            guard let client = connectedClient() else {
-                // libcurl is missing: it will not appear while this process runs.
-                return .gaveUp
+            if session == nil {
+                // Without libcurl there is no HTTP for the rest of this process.
+                guard let fresh = try? HTTPSession(connectTimeout: 2, timeout: 5, bodyLimit: 64 * 1024) else { return .gaveUp }
+                session = fresh
             }
-            switch client.post(body) {
-            case .response(let status, _) where (200..<300).contains(status):
+            switch Swift.Result(catching: { try session!.send("POST", url: url, headers: headers, body: body) }) {
+            case .success(let response) where (200..<300).contains(response.status):
                 backoff.succeeded()
                 return .delivered
-            case .response(let status, _) where (400..<500).contains(status):
+            case .success(let response) where (400..<500).contains(response.status):
                 backoff.succeeded()
                 return .rejected
-            case .response, .failed:
+            case .success, .failure:
                 backoff.failed()
             }
         }
-    }
-
-    private func connectedClient() -> HTTPPost? {
-        if client == nil {
-            var headers = ["Content-Type: application/json", "Expect:"]
-            if let contentEncoding { headers.append("Content-Encoding: \(contentEncoding)") }
-            client = try? HTTPPost(url: url, headers: headers)
-        }
-        return client
     }
 }

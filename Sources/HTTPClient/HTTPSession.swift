@@ -1,10 +1,9 @@
 import CCurl
 
 /// Requests of any method to any URL through one libcurl handle, which keeps connections to
-/// the hosts it has talked to open between requests. Unlike `HTTPPost` it reports the
-/// response headers (the alert dispatcher needs `Retry-After`) and can read large bodies
-/// (`jobctl status` over many jobs). One instance per thread: a curl easy handle is not
-/// thread-safe.
+/// the hosts it has talked to open between requests: GELF over HTTP, HTTP run reports, alert
+/// delivery (which needs the response headers for `Retry-After`) and `jobctl` (which reads
+/// large bodies). One instance per thread: a curl easy handle is not thread-safe.
 public final class HTTPSession {
     public struct Response: Sendable, Equatable {
         public let status: Int
@@ -121,4 +120,10 @@ extension StringProtocol {
         out.append(contentsOf: scalars[start..<end])
         return String(out)
     }
+}
+
+/// libcurl could not be loaded or set up, or a transfer failed.
+public struct HTTPClientError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
