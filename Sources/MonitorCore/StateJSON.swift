@@ -111,28 +111,31 @@ extension Incident {
     }
 }
 
-/// Appends JSON text; `field` with a nil value writes nothing, as `encodeIfPresent` does.
+/// Appends JSON text to a byte buffer; `field` with a nil value writes nothing, as
+/// `encodeIfPresent` does.
 struct JSONWriter {
-    private(set) var text = ""
+    private var bytes: [UInt8] = []
     private var needsComma = false
 
-    init() { text.reserveCapacity(512) }
+    init() { bytes.reserveCapacity(1024) }
+
+    var text: String { String(decoding: bytes, as: UTF8.self) }
 
     mutating func beginObject() {
         separate()
-        text += "{"
+        bytes.append(UInt8(ascii: "{"))
         needsComma = false
     }
 
     mutating func endObject() {
-        text += "}"
+        bytes.append(UInt8(ascii: "}"))
         needsComma = true
     }
 
     mutating func key(_ name: String) {
         separate()
         quote(name)
-        text += ":"
+        bytes.append(UInt8(ascii: ":"))
         needsComma = false
     }
 
@@ -146,51 +149,50 @@ struct JSONWriter {
     mutating func field(_ name: String, _ value: Int64?) {
         guard let value else { return }
         key(name)
-        text += String(value)
+        number(value)
         needsComma = true
     }
 
     mutating func field(_ name: String, _ values: [String]) {
         key(name)
-        text += "["
+        bytes.append(UInt8(ascii: "["))
         for (i, value) in values.enumerated() {
-            if i > 0 { text += "," }
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
             quote(value)
         }
-        text += "]"
+        bytes.append(UInt8(ascii: "]"))
         needsComma = true
     }
 
     private mutating func separate() {
-        if needsComma { text += "," }
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+    }
+
+    private mutating func number(_ value: Int64) {
+        bytes.append(contentsOf: String(value).utf8)   // up to 15 digits: a small string, no allocation
     }
 
     /// A JSON string literal: quote, backslash and control characters escaped; everything
-    /// else (a Swift `String` is always valid Unicode) as it is.
+    /// else (a Swift `String` is always valid Unicode) copied as it is.
     private mutating func quote(_ s: String) {
-        text += "\""
-        var plainStart = s.utf8.startIndex
-        var i = plainStart
-        let utf8 = s.utf8
-        while i != utf8.endIndex {
-            let byte = utf8[i]
-            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 {
-                text += s[plainStart..<i]
+        bytes.append(UInt8(ascii: "\""))
+        var s = s
+        s.withUTF8 { utf8 in
+            var plainStart = 0
+            for (i, byte) in utf8.enumerated() where byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 {
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[plainStart..<i]))
                 switch byte {
-                case UInt8(ascii: "\""): text += "\\\""
-                case UInt8(ascii: "\\"): text += "\\\\"
-                case UInt8(ascii: "\n"): text += "\\n"
-                case UInt8(ascii: "\r"): text += "\\r"
-                case UInt8(ascii: "\t"): text += "\\t"
-                default:
-                    let hex = String(byte, radix: 16)
-                    text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                case UInt8(ascii: "\""): bytes.append(contentsOf: #"\""#.utf8)
+                case UInt8(ascii: "\\"): bytes.append(contentsOf: #"\\"#.utf8)
+                case UInt8(ascii: "\n"): bytes.append(contentsOf: #"\n"#.utf8)
+                case UInt8(ascii: "\r"): bytes.append(contentsOf: #"\r"#.utf8)
+                case UInt8(ascii: "\t"): bytes.append(contentsOf: #"\t"#.utf8)
+                default: bytes.append(contentsOf: (#"\u00"# + (byte < 0x10 ? "0" : "") + String(byte, radix: 16)).utf8)
                 }
-                plainStart = utf8.index(after: i)
+                plainStart = i + 1
             }
-            i = utf8.index(after: i)
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[plainStart...]))
         }
-        text += s[plainStart..<utf8.endIndex]
-        text += "\""
+        bytes.append(UInt8(ascii: "\""))
     }
 }
