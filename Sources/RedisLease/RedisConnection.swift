@@ -111,20 +111,20 @@ public final class RedisConnection {
 
     private func append(_ args: [String]) throws {
         guard let c = context else { throw RedisError(.unreachable, "not connected to Redis at \(endpoint)") }
-        let buffers = args.map { Array($0.utf8) }
+        // All arguments in one buffer, copied once; hiredis copies them on into its output buffer.
+        let lengths = args.map { $0.utf8.count }
+        let storage = UnsafeMutablePointer<CChar>.allocate(capacity: max(1, lengths.reduce(0, +)))
+        defer { storage.deallocate() }
         var pointers: [UnsafePointer<CChar>?] = []
-        var lengths: [Int] = []
-        let storage = buffers.map { bytes -> UnsafeMutablePointer<CChar> in
-            let p = UnsafeMutablePointer<CChar>.allocate(capacity: max(1, bytes.count))
-            bytes.withUnsafeBytes { raw in
-                if let base = raw.baseAddress { UnsafeMutableRawPointer(p).copyMemory(from: base, byteCount: bytes.count) }
+        pointers.reserveCapacity(args.count)
+        var offset = 0
+        for (arg, length) in zip(args, lengths) {
+            var arg = arg
+            arg.withUTF8 { utf8 in
+                if let base = utf8.baseAddress { UnsafeMutableRawPointer(storage + offset).copyMemory(from: base, byteCount: length) }
             }
-            return p
-        }
-        defer { storage.forEach { $0.deallocate() } }
-        for (p, bytes) in zip(storage, buffers) {
-            pointers.append(UnsafePointer(p))
-            lengths.append(bytes.count)
+            pointers.append(UnsafePointer(storage + offset))
+            offset += length
         }
         let status = pointers.withUnsafeMutableBufferPointer { argv in
             lengths.withUnsafeBufferPointer { lens in
