@@ -333,13 +333,12 @@ final class LeaderSession {
             inFlight = nil
             guard try await previous.value else { return false }
         }
-        let args = writes.scriptArguments(replica: environment.replica, monitors: monitors)
-        let leader = store.leader
-        let persister = self.persister
+        let commands = writes.allCommands(monitors: monitors)
+        let (leader, owner, persister) = (store.leader, environment.replica, self.persister)
         let task = Task {
-            let reply = try await persister.run { c in try c.evaluate(BatchWrites.script, keys: [leader], args: args) }
-            if case .error(let e) = reply { throw RedisError(.server, "persisting a batch: \(e)") }
-            return reply.integer == 1
+            try await persister.run { c in
+                try BatchWrites.writeAsLeader(c, commands: commands, leaderKey: leader, owner: owner)
+            }
         }
         if waitForIt || writes.alertCount > 0 { return try await task.value }
         inFlight = task

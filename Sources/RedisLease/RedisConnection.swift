@@ -83,10 +83,13 @@ public final class RedisConnection {
         try pipeline([args])[0]
     }
 
-    /// Sends all commands in one write and reads all replies: one round trip.
-    public func pipeline(_ commands: [[String]]) throws -> [RedisReply] {
+    /// Sends all commands in one write and reads all replies: one round trip. A connection
+    /// found dropped is re-opened and the commands sent again once, unless `resendOnReconnect`
+    /// is false: a transaction that depends on a WATCH must not run on a fresh connection,
+    /// where the WATCH is gone.
+    public func pipeline(_ commands: [[String]], resendOnReconnect: Bool = true) throws -> [RedisReply] {
         var failure: RedisError?
-        for attempt in 0..<2 {
+        for attempt in 0..<(resendOnReconnect ? 2 : 1) {
             do {
                 try connect()
                 for args in commands { try append(args) }
