@@ -126,6 +126,10 @@ enum YAMLComposer {
     private struct Composer {
         let events: EventReader
         var anchors: [String: YAMLNode] = [:]
+        private var depth = 0
+        /// Far deeper than any config, far shallower than the stack: a body of a million `[`
+        /// sent to `PUT /api/v1/jobs` must be refused, not crash the monitor.
+        static let maxDepth = 64
 
         init(events: EventReader) { self.events = events }
 
@@ -142,6 +146,12 @@ enum YAMLComposer {
         }
 
         private mutating func node(_ event: Event) throws -> YAMLNode {
+            depth += 1
+            defer { depth -= 1 }
+            guard depth <= Self.maxDepth else {
+                throw YAMLSyntaxError(line: event.line, column: event.column,
+                                      message: "YAML syntax error: nested more than \(Self.maxDepth) levels deep")
+            }
             switch event.kind {
             case .alias(let name):
                 guard let target = anchors[name] else {

@@ -56,6 +56,12 @@ final class YAMLComposerTests: XCTestCase {
         XCTAssertTrue(invalidUTF8?.message.hasPrefix("YAML read error:") == true, "\(String(describing: invalidUTF8))")
     }
 
+    func testDeepNestingIsRefusedNotAStackOverflow() {
+        let deep = String(repeating: "[", count: 200_000) + String(repeating: "]", count: 200_000)
+        XCTAssertTrue(refusal(deep)?.message.contains("nested more than") == true)
+        XCTAssertNotNil(try YAMLComposer.compose(Array((String(repeating: "[", count: 60) + String(repeating: "]", count: 60)).utf8)))
+    }
+
     func testEmptyDocumentsHaveNoRoot() throws {
         XCTAssertNil(try YAMLComposer.compose([]))
         XCTAssertNil(try YAMLComposer.compose(Array("# only a comment\n\n".utf8)))
