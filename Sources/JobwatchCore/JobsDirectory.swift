@@ -6,6 +6,8 @@ public struct JobsDirectory: Sendable {
     public let path: String
     public let jobs: [JobDefinition]
     public let problems: [ConfigError]
+    /// The directory itself could be listed: a job missing from `jobs` was really removed.
+    public var listed = true
 
     public static func load(_ path: String, defaultTimezone: String) -> JobsDirectory {
         var jobs: [JobDefinition] = []
@@ -14,9 +16,11 @@ public struct JobsDirectory: Sendable {
         do {
             names = try FileSystem.directoryEntries(atPath: path).sorted()
         } catch {
-            return JobsDirectory(path: path, jobs: [], problems: [
+            var unlisted = JobsDirectory(path: path, jobs: [], problems: [
                 ConfigError(path: path, line: 0, column: 0, message: "cannot read jobs directory: \(error)"),
             ])
+            unlisted.listed = false
+            return unlisted
         }
         for name in names where name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
             let file = path.hasSuffix("/") ? path + name : path + "/" + name

@@ -178,6 +178,25 @@ public struct JobMonitor: Codable, Sendable, Equatable {
         return actions
     }
 
+    /// The job's definition is gone (its file was deleted from jobs.d): nothing is expected of
+    /// it any more, so a missed or config-error incident is resolved and no occurrence is
+    /// awaited — a retired job must not page. Runs that still arrive are recorded, and their
+    /// failures still alert. `unscheduled` is the spec of a job known only from its reports.
+    public mutating func definitionRemoved(unscheduled: JobSpec, now: Int64) -> [MonitorAction] {
+        var actions: [MonitorAction] = []
+        endPauseIfDue(now)
+        spec = unscheduled
+        expectedOccurrence = nil
+        if var open = incident, open.kind == .missed || open.kind == .configError {
+            open.resolvedAt = now
+            actions.append(.resolveAlert(open))
+            incident = nil
+            nextRealert = nil
+        }
+        settle(at: now, because: "definition removed", into: &actions)
+        return actions
+    }
+
     /// The job file no longer loads; the monitor keeps watching the last good definition.
     public mutating func definitionRejected(reason: String, now: Int64) -> [MonitorAction] {
         var actions: [MonitorAction] = []

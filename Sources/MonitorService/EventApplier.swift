@@ -297,6 +297,16 @@ final class LeaderSession {
             let actions = monitor.definitionChanged(spec, now: now)
             settle(job, monitor, actions, into: &writes)
         }
+        // A scheduled job whose file is gone is retired (auto-registered jobs never had one).
+        if definitions.complete {
+            for (job, monitor) in monitors where monitor.spec.schedule != nil
+                && definitions.specs[job] == nil && definitions.rejected[job] == nil {
+                var retired = monitor
+                environment.logger.notice("job \(job) has no definition any more: no longer expected to run")
+                let actions = retired.definitionRemoved(unscheduled: defaultSpec(job), now: now)
+                settle(job, retired, actions, into: &writes)
+            }
+        }
         for (job, reason) in definitions.rejected {
             var monitor = monitors[job] ?? JobMonitor(spec: defaultSpec(job), firstSeen: now)
             guard monitor.incident?.kind != .configError || monitor.incident?.reason != reason else { continue }

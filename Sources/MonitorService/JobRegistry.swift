@@ -40,6 +40,7 @@ public final class JobRegistry: Sendable {
         let config = environment.config
         let directory = JobsDirectory.load(config.jobsDir, defaultTimezone: config.timezone)
         var result = JobDefinitions()
+        result.complete = directory.listed
         for definition in directory.jobs {
             result.specs[definition.name] = JobSpec(definition, defaultChannels: config.monitor.defaultAlerts)
         }
@@ -80,4 +81,7 @@ public struct JobDefinitions: Sendable {
     public var specs: [String: JobSpec] = [:]
     /// Job → why its definition does not load (`path:line:column: message`).
     public var rejected: [String: String] = [:]
+    /// jobs.d could be listed, so a job in neither `specs` nor `rejected` has no definition
+    /// any more. False when the directory itself was unreadable: nothing may be retired then.
+    public var complete = true
 }

@@ -31,6 +31,26 @@ final class MissedRunTests: XCTestCase {
         XCTAssertEqual(monitor.state(at: 15_000), .missed)
     }
 
+    func testRetiredJobResolvesItsMissedIncidentAndIsNeverMissedAgain() throws {
+        var monitor = JobMonitor(spec: try tenSecondJob(), firstSeen: 1_000)
+        XCTAssertEqual(monitor.deadlinePassed(now: 15_000).raised.map(\.kind), [.missed])
+        let actions = monitor.definitionRemoved(unscheduled: unscheduledJob(), now: 16_000)
+        XCTAssertEqual(actions.resolved.map(\.kind), [.missed])
+        XCTAssertNil(monitor.incident)
+        XCTAssertNil(monitor.nextDeadline, "nothing is awaited from a job without a schedule")
+        XCTAssertEqual(monitor.deadlinePassed(now: 1_000_000).alerts, 0)
+        // Someone still running it by hand: a failure still pages.
+        XCTAssertEqual(monitor.run("late", from: 2_000_000, to: 2_001_000, outcome: .failure, exitCode: 1).raised.map(\.kind),
+                       [.failed])
+    }
+
+    func testRetiringKeepsARunFailureIncidentOpen() throws {
+        var monitor = JobMonitor(spec: try tenSecondJob(), firstSeen: 1_000)
+        _ = monitor.run("r1", from: 10_000, to: 11_000, outcome: .failure, exitCode: 2)
+        XCTAssertEqual(monitor.definitionRemoved(unscheduled: unscheduledJob(), now: 12_000).alerts, 0)
+        XCTAssertEqual(monitor.incident?.kind, .failed, "a failed run happened; retiring the job does not undo it")
+    }
+
     func testStartInsideGraceIsNotMissed() throws {
         var monitor = JobMonitor(spec: try tenSecondJob(), firstSeen: 1_000)
         let start = monitor.runStarted(runID: "r1", host: "web1", at: 14_000)

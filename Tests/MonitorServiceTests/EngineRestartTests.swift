@@ -120,6 +120,35 @@ final class EngineRestartTests: EngineTestCase {
         await second.stop()
     }
 
+    /// A job whose file is deleted stops being expected: its missed incident resolves and it
+    /// never pages as missed again. An unreadable jobs.d retires nothing.
+    func testDeletedJobFileRetiresTheJob() async throws {
+        let h = try makeHarness()
+        try h.writeJob("retired", "schedule: every 2s\ngrace: 1s\n")
+        try h.writeJob("kept", "schedule: \"0 3 * * *\"\n")
+        let engine = try h.engine()
+        engine.start()
+        XCTAssertTrue(try h.eventually(10) { try h.monitor("retired")?.incident?.kind == .missed })
+
+        let hidden = h.jobsDir + ".away"
+        try FileManager.default.moveItem(atPath: h.jobsDir, toPath: hidden)
+        await engine.registry.reload()
+        try await Task.sleep(nanoseconds: 500_000_000)
+        XCTAssertNotNil(try h.monitor("kept")?.spec.schedule, "an unreadable jobs.d must not retire anything")
+        try FileManager.default.moveItem(atPath: hidden, toPath: h.jobsDir)
+
+        try FileManager.default.removeItem(atPath: h.jobsDir + "/retired.yaml")
+        await engine.registry.reload()
+        XCTAssertTrue(try h.eventually { try h.monitor("retired")?.spec.schedule == nil })
+        XCTAssertNil(try h.monitor("retired")?.incident)
+        XCTAssertTrue(try h.outbox().contains { $0.fields["job"] == "retired" && $0.event == "resolve" })
+        let alerts = try h.outbox().count
+        try await Task.sleep(nanoseconds: 3_000_000_000)
+        XCTAssertEqual(try h.outbox().count, alerts, "a retired job pages no more")
+        XCTAssertNotNil(try h.monitor("kept")?.spec.schedule)
+        await engine.stop()
+    }
+
     func testTwoEnginesOnlyTheLeaderWrites() async throws {
         let h = try makeHarness()
         try h.writeJob("tick", "schedule: every 2s\ngrace: 1s\n")
