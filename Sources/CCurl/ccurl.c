@@ -30,18 +30,35 @@ static char load_error[256];
         }                                                                                 \
     } while (0)
 
+/* Present in a dynamically linked program, absent (null) in a fully static one. */
+extern char _DYNAMIC[] __attribute__((weak));
+
 /* jobrun is linked statically (its start-up is paid on every cron tick); dlopen()ing libcurl
  * then loads the host's libc.so.6 beside the glibc linked into the program, which works only
- * when both are the same glibc release. Refuse cleanly rather than crash mid-transfer: the
- * callers fall back to the spool. In a dynamically linked program both are the same library. */
+ * when both are the same glibc release. The host's version is asked of `getconf` in a child
+ * process — loading libc.so.6 to ask would be the very thing this guards against. On a
+ * mismatch HTTP is refused cleanly and the callers fall back to the spool. A dynamically
+ * linked program (jobctl, jobmond) shares its libc with libcurl and needs no check. */
 static bool same_glibc_as_host(void) {
-    void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_LOCAL);
-    if (libc == NULL) return true;   /* dlopen of libcurl will report the real problem */
-    const char *(*host_version)(void) = (const char *(*)(void))dlsym(libc, "gnu_get_libc_version");
-    if (host_version == NULL || strcmp(host_version(), gnu_get_libc_version()) == 0) return true;
-    snprintf(load_error, sizeof load_error,
-             "HTTP is unavailable: this host's glibc %s differs from the %s this program was built with "
-             "(build it on this OS release)", host_version(), gnu_get_libc_version());
+    if (_DYNAMIC != NULL) return true;
+    char line[64] = "";
+    FILE *p = popen("getconf GNU_LIBC_VERSION 2>/dev/null", "r");
+    if (p != NULL) {
+        if (fgets(line, sizeof line, p) == NULL) line[0] = '\0';
+        pclose(p);
+    }
+    line[strcspn(line, "\n")] = '\0';
+    const char *host = strncmp(line, "glibc ", 6) == 0 ? line + 6 : NULL;   /* "glibc 2.36" */
+    if (host != NULL && strcmp(host, gnu_get_libc_version()) == 0) return true;
+    if (host != NULL) {
+        snprintf(load_error, sizeof load_error,
+                 "HTTP is unavailable: this host's glibc %s differs from the %s this program was built with "
+                 "(build it on this OS release)", host, gnu_get_libc_version());
+    } else {
+        snprintf(load_error, sizeof load_error,
+                 "HTTP is unavailable: `getconf GNU_LIBC_VERSION` did not tell this host's glibc release, "
+                 "which must be %s for this static program to load libcurl", gnu_get_libc_version());
+    }
     return false;
 }
 

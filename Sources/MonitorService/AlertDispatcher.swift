@@ -85,10 +85,16 @@ public final class AlertDispatcher: Service, @unchecked Sendable {
             while leadership.isLeader, !Task.isCancelled {
                 let now = environment.clock()
                 if now - trimmedAt >= Self.trimEveryMs {
-                    let cutoff = now - Int64(environment.config.monitor.historyDays) * 86_400_000
-                    let removed = try await reader.run { c in try Self.trimDelivered(c, outbox: outbox, olderThanMs: cutoff) }
-                    if removed > 0 { logger.info("alert dispatch: trimmed \(removed) delivered alerts older than history_days") }
+                    // Housekeeping: a failure is logged and retried in an hour, never allowed to
+                    // hold up delivery.
                     trimmedAt = now
+                    let cutoff = now - Int64(environment.config.monitor.historyDays) * 86_400_000
+                    do {
+                        let removed = try await reader.run { c in try Self.trimDelivered(c, outbox: outbox, olderThanMs: cutoff) }
+                        if removed > 0 { logger.info("alert dispatch: trimmed \(removed) delivered alerts older than history_days") }
+                    } catch {
+                        logger.warning("alert dispatch: trimming the outbox: \(error)")
+                    }
                 }
                 let reply = try await reader.command([
                     "XREADGROUP", "GROUP", Self.group, me, "COUNT", "100", "BLOCK", String(Self.pollMs),

@@ -84,7 +84,16 @@ public final class EventApplier: Service, @unchecked Sendable {
 
     private func loop() async throws {
         var session: LeaderSession?
-        defer { if let session { Task { await session.drain() } } }
+        do {
+            try await lead(&session)
+        } catch {
+            await session?.drain()
+            throw error
+        }
+        await session?.drain()
+    }
+
+    private func lead(_ session: inout LeaderSession?) async throws {
         while !shouldStop {
             guard leadership.isLeader else {
                 if session != nil { environment.logger.notice("not the leader: stopped applying events") }
@@ -178,6 +187,11 @@ final class LeaderSession {
         var entries: [StreamEntry] = []
         let started = environment.clock()
         if started - lastClaim >= max(claimIdleMs, 1000) {
+            // Our own batch still being written is pending too, and would look abandoned.
+            if let previous = inFlight {
+                inFlight = nil
+                guard try await previous.value else { return false }
+            }
             entries = try await claimAbandoned()
             lastClaim = started
         }
@@ -343,12 +357,10 @@ final class LeaderSession {
             inFlight = nil
             guard try await previous.value else { return false }
         }
-        let commands = writes.allCommands(monitors: monitors)
+        let batch = writes.allCommands(monitors: monitors)
         let (leader, owner, persister) = (store.leader, environment.replica, self.persister)
         let task = Task {
-            try await persister.run { c in
-                try BatchWrites.writeAsLeader(c, commands: commands, leaderKey: leader, owner: owner)
-            }
+            try await persister.run { c in try BatchWrites.writeAsLeader(c, batch, leaderKey: leader, owner: owner) }
         }
         if waitForIt || writes.alertCount > 0 { return try await task.value }
         inFlight = task

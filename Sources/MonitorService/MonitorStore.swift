@@ -156,7 +156,8 @@ public struct MonitorStore: Sendable {
 
 /// Everything one batch changes, written by `writeAsLeader` in one MULTI/EXEC guarded by a
 /// WATCH on the leader lease, so a replica that lost the lease mid-batch writes nothing. The
-/// batch's XACK is part of it, so a batch is either applied and acknowledged or neither.
+/// batch is acknowledged only once its writes committed without an error: a crash in between
+/// re-delivers it, and the idempotent core applies it again without effect.
 struct BatchWrites {
     let store: MonitorStore
     let historyMs: Int64
@@ -206,17 +207,24 @@ struct BatchWrites {
     ///
     /// (A Lua script could check and write in one step, but Redis spent two thirds of such a
     /// script's time in its `redis.call` loop; MULTI runs the same commands natively.)
-    static func writeAsLeader(_ c: RedisConnection, commands: [[String]], leaderKey: String, owner: String) throws -> Bool {
+    static func writeAsLeader(_ c: RedisConnection, _ batch: (writes: [[String]], acks: [[String]]),
+                              leaderKey: String, owner: String) throws -> Bool {
         for _ in 0..<10 {
             let check = try c.pipeline([["WATCH", leaderKey], ["GET", leaderKey]])
+            if case .error(let message) = check[1] { throw RedisError(.server, "reading the leader lease: \(message)") }
             guard check[1].string == owner else {
                 _ = try c.command(["UNWATCH"])
                 return false
             }
-            let replies = try c.pipeline([["MULTI"]] + commands + [["EXEC"]], resendOnReconnect: false)
+            let replies = try c.pipeline([["MULTI"]] + batch.writes + [["EXEC"]], resendOnReconnect: false)
             switch replies.last {
             case .array(let results)?:
+                // Redis runs every queued command even after one fails: leave the batch
+                // unacknowledged so it is applied again, and say loudly why.
                 if let failed = results.first(where: \.isError) { throw RedisError(.server, "persisting a batch: \(failed)") }
+                for reply in try c.pipeline(batch.acks) where reply.isError {
+                    throw RedisError(.server, "acknowledging a batch: \(reply)")
+                }
                 return true
             case .null?:
                 continue   // the lease key changed between WATCH and EXEC: look again
@@ -227,8 +235,9 @@ struct BatchWrites {
         throw RedisError(.server, "persisting a batch: the leader key kept changing")
     }
 
-    /// Every command of the batch; state entries and acks are chunked to keep each reply small.
-    func allCommands(monitors: [String: JobMonitor]) -> [[String]] {
+    /// The batch's writes, then its acknowledgements; state entries and acks are chunked to keep
+    /// each reply small.
+    func allCommands(monitors: [String: JobMonitor]) -> (writes: [[String]], acks: [[String]]) {
         var all = commands
         let jobs = Array(dirtyJobs)
         for start in stride(from: 0, to: jobs.count, by: 500) {
@@ -239,9 +248,9 @@ struct BatchWrites {
             }
             if hset.count > 2 { all.append(hset) }
         }
-        for start in stride(from: 0, to: acks.count, by: 1000) {
-            all.append(["XACK", store.events, MonitorStore.group] + acks[start..<min(start + 1000, acks.count)])
+        let acknowledgements = stride(from: 0, to: acks.count, by: 1000).map { start in
+            ["XACK", store.events, MonitorStore.group] + acks[start..<min(start + 1000, acks.count)]
         }
-        return all
+        return (all, acknowledgements)
     }
 }

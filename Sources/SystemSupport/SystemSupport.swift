@@ -38,13 +38,17 @@ public enum FileSystem {
         guard let dir = opendir(path) else { throw SystemError("cannot list \(path)") }
         defer { closedir(dir) }
         var names: [String] = []
-        while let entry = readdir(dir) {
+        while true {
+            errno = 0   // readdir returns NULL at the end and on an error; only errno tells them apart
+            guard let entry = readdir(dir) else {
+                if errno != 0 { throw SystemError("cannot list \(path)") }
+                return names
+            }
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
             }
             if name != "." && name != ".." { names.append(name) }
         }
-        return names
     }
 
     /// `mkdir -p` with `mode` for every directory it creates.
@@ -73,8 +77,9 @@ public enum ProcessEnvironment {
         var entry = Glibc.environ
         while let pointer = entry.pointee {
             let pair = String(cString: pointer)
-            if let eq = pair.firstIndex(of: "=") {
-                result[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
+            // By byte: as a Character, "=" followed by a combining mark would not be "=".
+            if let eq = pair.utf8.firstIndex(of: UInt8(ascii: "=")) {
+                result[String(pair[..<eq])] = String(pair[pair.utf8.index(after: eq)...])
             }
             entry += 1
         }

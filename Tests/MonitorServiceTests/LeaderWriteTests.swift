@@ -22,24 +22,34 @@ final class LeaderWriteTests: XCTestCase {
 
     func testWritesOnlyWhileTheLeaseIsOurs() throws {
         _ = try connection.command(["SET", "t:mon:leader", "me", "PX", "10000"])
-        XCTAssertTrue(try BatchWrites.writeAsLeader(connection, commands: batch, leaderKey: "t:mon:leader", owner: "me"))
+        XCTAssertTrue(try BatchWrites.writeAsLeader(connection, (batch, []), leaderKey: "t:mon:leader", owner: "me"))
         XCTAssertEqual(try connection.command(["HGET", "t:mon:state", "job"]).string, "{}")
 
         _ = try connection.command(["SET", "t:mon:leader", "someone-else", "PX", "10000"])
         _ = try connection.command(["DEL", "t:mon:state", "t:mon:run:job:r1"])
-        XCTAssertFalse(try BatchWrites.writeAsLeader(connection, commands: batch, leaderKey: "t:mon:leader", owner: "me"))
+        XCTAssertFalse(try BatchWrites.writeAsLeader(connection, (batch, []), leaderKey: "t:mon:leader", owner: "me"))
         XCTAssertEqual(try connection.command(["EXISTS", "t:mon:state", "t:mon:run:job:r1"]).integer, 0)
 
         _ = try connection.command(["DEL", "t:mon:leader"])
-        XCTAssertFalse(try BatchWrites.writeAsLeader(connection, commands: batch, leaderKey: "t:mon:leader", owner: "me"),
+        XCTAssertFalse(try BatchWrites.writeAsLeader(connection, (batch, []), leaderKey: "t:mon:leader", owner: "me"),
                        "an expired lease is not ours either")
         // The connection is left usable: no WATCH or MULTI hangs over the next command.
         XCTAssertEqual(try connection.command(["PING"]).string, "PONG")
     }
 
-    func testACommandRedisRefusesFailsTheBatchLoudly() throws {
+    func testACommandRedisRefusesFailsTheBatchAndLeavesItUnacknowledged() throws {
         _ = try connection.command(["SET", "t:mon:leader", "me", "PX", "10000"])
         _ = try connection.command(["SET", "t:mon:state", "not a hash"])
-        XCTAssertThrowsError(try BatchWrites.writeAsLeader(connection, commands: batch, leaderKey: "t:mon:leader", owner: "me"))
+        _ = try connection.command(["XADD", "t:events", "1-1", "type", "start"])
+        _ = try connection.command(["XGROUP", "CREATE", "t:events", "jobmond", "0"])
+        _ = try connection.command(["XREADGROUP", "GROUP", "jobmond", "me", "STREAMS", "t:events", ">"])
+        let acks = [["XACK", "t:events", "jobmond", "1-1"]]
+        XCTAssertThrowsError(try BatchWrites.writeAsLeader(connection, (batch, acks), leaderKey: "t:mon:leader", owner: "me"))
+        XCTAssertEqual(try connection.command(["XPENDING", "t:events", "jobmond"]).array?.first?.integer, 1,
+                       "re-delivered to the next session, not acknowledged")
+
+        _ = try connection.command(["DEL", "t:mon:state"])
+        XCTAssertTrue(try BatchWrites.writeAsLeader(connection, (batch, acks), leaderKey: "t:mon:leader", owner: "me"))
+        XCTAssertEqual(try connection.command(["XPENDING", "t:events", "jobmond"]).array?.first?.integer, 0)
     }
 }
