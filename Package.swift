@@ -26,11 +26,11 @@ let package = Package(
         .target(name: "SystemSupport"),
         .target(name: "CronSchedule", dependencies: ["SystemSupport"]),
         .target(name: "JobwatchCore", dependencies: ["CronSchedule", "RedisLease", "CYAML", "SystemSupport"]),
-        .target(name: "RedisLease", dependencies: ["CHiredis"]),
+        .target(name: "RedisLease", dependencies: ["CHiredis", "SystemSupport"]),
         .target(name: "HTTPClient", dependencies: ["CCurl"]),
         .target(name: "GELF", dependencies: ["CCurl", "HTTPClient", "SystemSupport"]),
         .target(name: "Reporting", dependencies: ["JobwatchCore", "RedisLease", "HTTPClient", "SystemSupport"]),
-        .target(name: "MonitorCore", dependencies: ["CronSchedule", "JobwatchCore"]),
+        .target(name: "MonitorCore", dependencies: ["CronSchedule", "JobwatchCore", "SystemSupport"]),
         .target(name: "FleetReport", dependencies: ["MonitorCore", "CronSchedule"]),
         .target(name: "MonitorService", dependencies: [
             "MonitorCore", "JobwatchCore", "RedisLease", "HTTPClient", "Reporting", "FleetReport", "CProcess",

@@ -1,3 +1,5 @@
+import SystemSupport
+
 /// `jobrun`'s exit codes: the command's own below 200 (128+N for a signal), and cronlock's
 /// 200 range for what Jobwatch decided.
 public enum ExitCode {
@@ -23,7 +25,6 @@ public struct Diagnostics: Sendable {
     public func info(_ message: String) { if verbose { write("jobrun: \(message)\n") } }
 
     private func write(_ text: String) {
-        var bytes = Array(text.utf8)
-        _ = bytes.withUnsafeMutableBytes { FileDescriptor.writeAll(2, $0) }
+        StandardError.write(text)
     }
 }

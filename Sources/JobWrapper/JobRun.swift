@@ -3,6 +3,7 @@ import CronSchedule
 import GELF
 import JobwatchCore
 import RedisLease
+import SystemSupport
 #if canImport(Glibc)
 import Glibc
 #endif

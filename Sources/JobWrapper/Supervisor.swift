@@ -1,6 +1,7 @@
 import CProcess
 import JobwatchCore
 import RedisLease
+import SystemSupport
 #if canImport(Glibc)
 import Glibc
 #endif

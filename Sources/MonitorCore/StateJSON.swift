@@ -1,3 +1,5 @@
+import SystemSupport
+
 /// The JSON the monitor stores for every job on every change (`<prefix>mon:state`) and for
 /// every run (`mon:run:…`), written directly instead of through `JSONEncoder`: the leader
 /// re-encodes each touched job per batch, and `JSONEncoder` was half of its CPU time
@@ -172,27 +174,7 @@ struct JSONWriter {
         bytes.append(contentsOf: String(value).utf8)   // up to 15 digits: a small string, no allocation
     }
 
-    /// A JSON string literal: quote, backslash and control characters escaped; everything
-    /// else (a Swift `String` is always valid Unicode) copied as it is.
     private mutating func quote(_ s: String) {
-        bytes.append(UInt8(ascii: "\""))
-        var s = s
-        s.withUTF8 { utf8 in
-            var plainStart = 0
-            for (i, byte) in utf8.enumerated() where byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 {
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[plainStart..<i]))
-                switch byte {
-                case UInt8(ascii: "\""): bytes.append(contentsOf: #"\""#.utf8)
-                case UInt8(ascii: "\\"): bytes.append(contentsOf: #"\\"#.utf8)
-                case UInt8(ascii: "\n"): bytes.append(contentsOf: #"\n"#.utf8)
-                case UInt8(ascii: "\r"): bytes.append(contentsOf: #"\r"#.utf8)
-                case UInt8(ascii: "\t"): bytes.append(contentsOf: #"\t"#.utf8)
-                default: bytes.append(contentsOf: (#"\u00"# + (byte < 0x10 ? "0" : "") + String(byte, radix: 16)).utf8)
-                }
-                plainStart = i + 1
-            }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[plainStart...]))
-        }
-        bytes.append(UInt8(ascii: "\""))
+        JSONString.append(s, to: &bytes)
     }
 }

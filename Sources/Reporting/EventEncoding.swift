@@ -1,4 +1,5 @@
 import JobwatchCore
+import SystemSupport
 
 /// The wire forms of a `RunEvent`. JSON is written by hand: `JSONEncoder`'s reflection would
 /// cost every `jobrun` start-up time for a handful of flat fields.
@@ -33,20 +34,27 @@ extension RunEvent {
     /// The HTTP body: `job`, `run_id`, `host`, `ts` and the body fields, numbers as JSON
     /// numbers. With `includeType` (the spool's form) it also says which kind it is.
     public func json(includeType: Bool = false) -> [UInt8] {
-        var out = "{"
-        if includeType { out += "\"type\":\"\(kind.rawValue)\"," }
-        out += "\"job\":" + Self.quote(job) + ",\"run_id\":" + Self.quote(runID)
-        out += ",\"host\":" + Self.quote(host) + ",\"ts\":" + Self.quote(ts)
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        func field(_ name: String) { out.append(contentsOf: ",\"\(name)\":".utf8) }
+        out.append(UInt8(ascii: "{"))
+        if includeType { out.append(contentsOf: "\"type\":\"\(kind.rawValue)\",".utf8) }
+        out.append(contentsOf: "\"job\":".utf8)
+        JSONString.append(job, to: &out)
+        for (name, value) in [("run_id", runID), ("host", host), ("ts", ts)] {
+            field(name)
+            JSONString.append(value, to: &out)
+        }
         for f in fields {
-            out += ",\"" + f.name + "\":"
+            field(f.name)
             switch f.value {
-            case .text(let s): out += Self.quote(s)
-            case .number(let n): out += String(n)
-            case .null: out += "null"
+            case .text(let s): JSONString.append(s, to: &out)
+            case .number(let n): out.append(contentsOf: String(n).utf8)
+            case .null: out.append(contentsOf: "null".utf8)
             }
         }
-        out += "}"
-        return Array(out.utf8)
+        out.append(UInt8(ascii: "}"))
+        return out
     }
 
     /// Reads the spool's form back. Nil when the bytes are not a well-formed event, including
@@ -74,26 +82,5 @@ extension RunEvent {
         !id.isEmpty && id.utf8.count <= 64 && id.utf8.allSatisfy { c in
             (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == UInt8(ascii: "-") || c == UInt8(ascii: "_")
         }
-    }
-
-    /// A JSON string literal; control characters escaped, everything else (already valid
-    /// Unicode: a Swift String cannot hold invalid UTF-8) passed through.
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        out.reserveCapacity(s.utf8.count + 2)
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

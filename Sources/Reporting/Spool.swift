@@ -148,13 +148,7 @@ public final class Spool {
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw SpoolError("cannot create \(temp): \(String(cString: strerror(errno)))") }
         var ok = fchmod(fd, 0o600) == 0   // a umask can only remove bits; make the mode exact
-        var offset = 0
-        while ok && offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            ok = n > 0
-            offset += max(n, 0)
-        }
+        ok = ok && bytes.withUnsafeBytes { FileDescriptor.writeAll(fd, $0) }
         ok = ok && fsync(fd) == 0
         var problem = String(cString: strerror(errno))
         close(fd)

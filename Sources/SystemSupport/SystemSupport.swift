@@ -91,16 +91,7 @@ public enum StandardError {
     /// Writes the whole text to fd 2, retrying short writes; errors are ignored (there is
     /// nowhere left to report them).
     public static func write(_ text: String) {
-        var bytes = Array(text.utf8)
-        bytes.withUnsafeMutableBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let n = Glibc.write(2, buffer.baseAddress! + offset, buffer.count - offset)
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { return }
-                offset += n
-            }
-        }
+        Array(text.utf8).withUnsafeBytes { _ = FileDescriptor.writeAll(2, $0) }
     }
 }
 

@@ -64,6 +64,13 @@ public func startThread(_ body: @escaping () -> Void) -> pthread_t {
     return thread
 }
 
+/// Milliseconds on the monotonic clock: for deadlines and durations, never for timestamps.
+public func monotonicMs() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+}
+
 /// Seconds on the monotonic clock: for deadlines and durations, never for timestamps.
 public func monotonicSeconds() -> Double {
     var now = timespec()

@@ -89,6 +89,25 @@ final class EngineHarness {
         try connection.command(["HGET", store.state, job]).string.flatMap(MonitorStore.decodeMonitor)
     }
 
+    /// Stream entries the leader has read and acknowledged (written and acked in one batch).
+    func acknowledged() throws -> Int {
+        for group in try connection.command(["XINFO", "GROUPS", store.events]).array ?? [] {
+            let fields = group.array ?? []
+            var info: [String: RedisReply] = [:]
+            for i in stride(from: 0, to: fields.count - 1, by: 2) { info[fields[i].string ?? ""] = fields[i + 1] }
+            if info["name"]?.string == MonitorStore.group {
+                return Int(info["entries-read"]?.integer ?? 0) - Int(info["pending"]?.integer ?? 0)
+            }
+        }
+        return 0
+    }
+
+    /// Waits until every entry now in the events stream has been applied and acknowledged.
+    func waitUntilApplied(_ timeout: Double = 5) throws -> Bool {
+        let length = Int(try connection.command(["XLEN", store.events]).integer ?? 0)
+        return try eventually(timeout) { try acknowledged() >= length }
+    }
+
     /// Polls until `condition` holds (true) or `timeout` seconds pass (false).
     func eventually(_ timeout: Double = 5, _ condition: () throws -> Bool) rethrows -> Bool {
         let deadline = Date().addingTimeInterval(timeout)

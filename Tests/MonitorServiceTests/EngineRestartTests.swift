@@ -2,7 +2,6 @@ import Foundation
 import JobwatchTestSupport
 import MonitorCore
 @testable import MonitorService
-import RedisLease
 import Reporting
 import XCTest
 
@@ -89,26 +88,13 @@ final class EngineRestartTests: EngineTestCase {
             for job in jobs { try h.start(job, "r\(round)", at: now - Int64(3 - round) * 60_000) }
             for job in jobs { try h.finish(job, "r\(round)", exitCode: round == 1 ? 2 : 0) }
         }
-        func acknowledged() throws -> Int {
-            let groups = try h.connection.command(["XINFO", "GROUPS", h.store.events]).array ?? []
-            for group in groups {
-                let fields = group.array ?? []
-                var info: [String: RedisReply] = [:]
-                for i in stride(from: 0, to: fields.count - 1, by: 2) { info[fields[i].string ?? ""] = fields[i + 1] }
-                if info["name"]?.string == MonitorStore.group {
-                    return Int(info["entries-read"]?.integer ?? 0) - Int(info["pending"]?.integer ?? 0)
-                }
-            }
-            return 0
-        }
-
         let first = try h.engine(batchSize: 7)
         first.start()
-        XCTAssertTrue(try h.eventually(20) { try acknowledged() >= 60 })
+        XCTAssertTrue(try h.eventually(20) { try h.acknowledged() >= 60 })
         await first.stop()
         let second = try h.engine(claimIdleMs: 200, batchSize: 7)
         second.start()
-        XCTAssertTrue(try h.eventually(20) { try acknowledged() == 240 }, "not every report was applied")
+        XCTAssertTrue(try h.waitUntilApplied(20), "not every report was applied")
         for job in jobs {
             let monitor = try XCTUnwrap(h.monitor(job), job)
             XCTAssertEqual(monitor.lastRun?.runID, "r2", job)
@@ -133,8 +119,9 @@ final class EngineRestartTests: EngineTestCase {
         let hidden = h.jobsDir + ".away"
         try FileManager.default.moveItem(atPath: h.jobsDir, toPath: hidden)
         await engine.registry.reload()
-        try await Task.sleep(nanoseconds: 500_000_000)
-        XCTAssertNotNil(try h.monitor("kept")?.spec.schedule, "an unreadable jobs.d must not retire anything")
+        XCTAssertTrue(try h.waitUntilApplied(), "the reload was not applied")
+        XCTAssertNotNil(try h.monitor("retired")?.spec.schedule, "an unreadable jobs.d must not retire anything")
+        XCTAssertNotNil(try h.monitor("kept")?.spec.schedule)
         try FileManager.default.moveItem(atPath: hidden, toPath: h.jobsDir)
 
         try FileManager.default.removeItem(atPath: h.jobsDir + "/retired.yaml")

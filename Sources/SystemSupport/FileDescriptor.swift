@@ -2,16 +2,16 @@
 import Glibc
 #endif
 
-enum FileDescriptor {
+public enum FileDescriptor {
     /// Writes the whole buffer, retrying short writes and EINTR. Returns false on an error
     /// such as EPIPE (the reader went away).
     @discardableResult
-    static func writeAll(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) -> Bool {
+    public static func writeAll(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) -> Bool {
         writeAll(fd, UnsafeRawBufferPointer(buffer))
     }
 
     @discardableResult
-    static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) -> Bool {
+    public static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) -> Bool {
         guard var p = buffer.baseAddress else { return true }
         var left = buffer.count
         while left > 0 {
