@@ -20,14 +20,8 @@ final class JobrunHarness {
     deinit { try? FileManager.default.removeItem(atPath: root) }
 
     var environment: [String: String] {
-        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("JOBWATCH_") }
-        env["JOBWATCH_CONFIG"] = root + "/jobwatch.yaml"
-        env["JOBWATCH_REDIS"] = redis.url
-        env["JOBWATCH_JOBS_DIR"] = jobsDir
-        env["JOBWATCH_KEY_PREFIX"] = "test:"
-        env["JOBWATCH_SPOOL_DIR"] = root + "/spool"
-        env["TZ"] = "UTC"
-        return env
+        isolatedJobwatchEnvironment(config: root + "/jobwatch.yaml", redisURL: redis.url, jobsDir: jobsDir,
+                                    spoolDir: root + "/spool")
     }
 
     func writeJob(_ name: String, _ yaml: String) throws {

@@ -28,15 +28,10 @@ final class ReportingHarness {
     deinit { try? FileManager.default.removeItem(atPath: root) }
 
     var environment: [String: String] {
-        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("JOBWATCH_") }
-        env["JOBWATCH_CONFIG"] = root + "/jobwatch.yaml"
-        env["JOBWATCH_REDIS"] = redis.url
-        env["JOBWATCH_JOBS_DIR"] = jobsDir
-        env["JOBWATCH_KEY_PREFIX"] = "test:"
-        env["JOBWATCH_SPOOL_DIR"] = spoolDir
+        var env = isolatedJobwatchEnvironment(config: root + "/jobwatch.yaml", redisURL: redis.url,
+                                              jobsDir: jobsDir, spoolDir: spoolDir)
         env["JOBWATCH_MONITOR_URL"] = monitorURL
         env["JOBWATCH_TOKEN"] = "file:" + root + "/token"
-        env["TZ"] = "UTC"
         return env
     }
 
