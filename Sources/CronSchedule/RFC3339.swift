@@ -17,45 +17,82 @@ public func rfc3339(_ t: Int64, timeZone: String) -> String {
 /// Epoch seconds for an RFC 3339 timestamp (`Z` or `±hh:mm`, optional fraction, which is
 /// truncated toward the past); nil if the text is not one.
 public func parseRFC3339(_ text: String) -> Int64? {
-    let chars = Array(text.utf8)
+    parseRFC3339Milliseconds(text).map { Civil.floorDiv($0, 1000) }
+}
+
+/// Epoch milliseconds for an RFC 3339 timestamp, the fraction truncated to milliseconds.
+/// Works on the UTF-8 bytes: the monitor parses several per run report.
+public func parseRFC3339Milliseconds(_ text: String) -> Int64? {
+    var text = text
+    return text.withUTF8 { parseRFC3339Milliseconds(utf8: $0) }
+}
+
+/// The same, on bytes straight off the wire.
+public func parseRFC3339Milliseconds(utf8: UnsafeBufferPointer<UInt8>) -> Int64? {
+    var parser = RFC3339Parser(bytes: utf8)
+    return parser.milliseconds()
+}
+
+private struct RFC3339Parser {
+    let bytes: UnsafeBufferPointer<UInt8>
     var index = 0
-    func number(_ width: Int) -> Int? {
-        guard index + width <= chars.count else { return nil }
+
+    init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+
+    mutating func milliseconds() -> Int64? {
+        guard let year = number(4), expect("-"), let month = number(2), expect("-"), let day = number(2),
+              expect("Tt "), let hour = number(2), expect(":"), let minute = number(2), expect(":"),
+              let second = number(2),
+              (1...12).contains(month), (1...Civil.daysInMonth(year: Int64(year), month: month)).contains(day),
+              hour < 24, minute < 60, second < 61
+        else { return nil }
+        var ms = 0
+        if expect(".") {
+            var digits = 0
+            while index < bytes.count, let d = digit(bytes[index]) {
+                if digits < 3 { ms = ms * 10 + d }
+                digits += 1
+                index += 1
+            }
+            guard digits > 0 else { return nil }
+            for _ in min(digits, 3)..<3 { ms *= 10 }
+        }
+        var offset = 0
+        if !expect("Zz") {
+            guard index < bytes.count else { return nil }
+            let sign = bytes[index] == UInt8(ascii: "-") ? -1 : 1
+            guard expect("+-"), let offsetHours = number(2), expect(":"), let offsetMinutes = number(2),
+                  offsetHours < 24, offsetMinutes < 60 else { return nil }
+            offset = sign * (offsetHours * 3600 + offsetMinutes * 60)
+        }
+        guard index == bytes.count else { return nil }
+        let days = Civil.days(year: Int64(year), month: month, day: day)
+        let seconds = days * Civil.secondsPerDay + Int64(hour * 3600 + minute * 60 + second - offset)
+        return seconds * 1000 + Int64(ms)
+    }
+
+    private func digit(_ c: UInt8) -> Int? {
+        c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") ? Int(c - UInt8(ascii: "0")) : nil
+    }
+
+    private mutating func number(_ width: Int) -> Int? {
+        guard index + width <= bytes.count else { return nil }
         var value = 0
-        for c in chars[index..<index + width] {
-            guard c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9") else { return nil }
-            value = value * 10 + Int(c - UInt8(ascii: "0"))
+        for i in index..<index + width {
+            guard let d = digit(bytes[i]) else { return nil }
+            value = value * 10 + d
         }
         index += width
         return value
     }
-    func expect(_ allowed: String) -> Bool {
-        guard index < chars.count, allowed.utf8.contains(chars[index]) else { return false }
-        index += 1
-        return true
+
+    private mutating func expect(_ allowed: StaticString) -> Bool {
+        guard index < bytes.count else { return false }
+        let c = bytes[index]
+        let found = allowed.withUTF8Buffer { $0.contains(c) }
+        if found { index += 1 }
+        return found
     }
-    guard let year = number(4), expect("-"), let month = number(2), expect("-"), let day = number(2),
-          expect("Tt "), let hour = number(2), expect(":"), let minute = number(2), expect(":"),
-          let second = number(2),
-          (1...12).contains(month), (1...Civil.daysInMonth(year: Int64(year), month: month)).contains(day),
-          hour < 24, minute < 60, second < 61
-    else { return nil }
-    if expect(".") {
-        let digits = chars[index...].prefix(while: { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
-        guard !digits.isEmpty else { return nil }
-        index += digits.count
-    }
-    var offset = 0
-    if !expect("Zz") {
-        guard index < chars.count else { return nil }
-        let sign = chars[index] == UInt8(ascii: "-") ? -1 : 1
-        guard expect("+-"), let offsetHours = number(2), expect(":"), let offsetMinutes = number(2),
-              offsetHours < 24, offsetMinutes < 60 else { return nil }
-        offset = sign * (offsetHours * 3600 + offsetMinutes * 60)
-    }
-    guard index == chars.count else { return nil }
-    let days = Civil.days(year: Int64(year), month: month, day: day)
-    return days * Civil.secondsPerDay + Int64(hour * 3600 + minute * 60 + second - offset)
 }
 
 private func pad(_ value: some BinaryInteger, _ width: Int) -> String {

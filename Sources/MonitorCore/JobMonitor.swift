@@ -26,10 +26,10 @@ public struct JobMonitor: Codable, Sendable, Equatable {
     public internal(set) var runningRuns: [String: RunRecord]
     /// Keeps its output tail (cut to `OutputExcerpt.maxBytes`) only when it failed, the only
     /// case an alert quotes it: 100,000 jobs' state must stay small.
-    public internal(set) var lastRun: RunRecord?
+    @Boxed public internal(set) var lastRun: RunRecord? = nil
     public internal(set) var lastSkip: Skip?
     public internal(set) var consecutiveFailures: Int
-    public internal(set) var incident: Incident?
+    @Boxed public internal(set) var incident: Incident? = nil
     public internal(set) var pause: Pause?
     /// When the caller must next call `deadlinePassed(now:)`; restore a deadline queue from it
     /// after a restart.

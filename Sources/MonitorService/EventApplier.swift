@@ -139,7 +139,7 @@ final class LeaderSession {
     private let claimIdleMs: Int64
     private let batchSize: Int
     private let historyMs: Int64
-    private var monitors: [String: JobMonitor]
+    private var monitors: MonitorTable
     private var queue = DeadlineQueue()
     private var alerts: AlertRouting
     private var lastClaim: Int64 = 0
@@ -147,7 +147,7 @@ final class LeaderSession {
     private var inFlight: Task<Bool, Error>?
 
     private init(environment: MonitorEnvironment, worker: RedisWorker, persister: RedisWorker, registry: JobRegistry,
-                 claimIdleMs: Int64, batchSize: Int, monitors: [String: JobMonitor]) {
+                 claimIdleMs: Int64, batchSize: Int, monitors: MonitorTable) {
         self.environment = environment
         self.worker = worker
         self.persister = persister
@@ -164,7 +164,7 @@ final class LeaderSession {
     static func start(environment: MonitorEnvironment, worker: RedisWorker, persister: RedisWorker,
                       registry: JobRegistry, claimIdleMs: Int64, batchSize: Int) async throws -> LeaderSession {
         let store = environment.store
-        let monitors = try await worker.run { c -> [String: JobMonitor] in
+        let monitors = try await worker.run { c -> MonitorTable in
             // From id 0: reports written before any jobmond ever ran are applied too.
             let created = try c.command(["XGROUP", "CREATE", store.events, MonitorStore.group, "0", "MKSTREAM"])
             if case .error(let e) = created, !e.hasPrefix("BUSYGROUP") { throw RedisError(.server, e) }
@@ -184,7 +184,7 @@ final class LeaderSession {
 
     /// One round: returns false when the lease turned out to be someone else's.
     func step() async throws -> Bool {
-        var entries: [StreamEntry] = []
+        var entries: [EventEntry] = []
         let started = environment.clock()
         if started - lastClaim >= max(claimIdleMs, 1000) {
             // Our own batch still being written is pending too, and would look abandoned.
@@ -202,7 +202,7 @@ final class LeaderSession {
         var writes = BatchWrites(store: store, historyMs: historyMs, now: now)
         for entry in entries {
             writes.ack(entry.id)
-            guard let fields = entry.fields, let event = MonitorEvent(fields: fields, now: now) else { continue }
+            guard let event = entry.event else { continue }
             try await apply(event, now: now, into: &writes)
         }
         // Reports first, then deadlines (the core's rule); while catching up on a backlog the
@@ -219,25 +219,32 @@ final class LeaderSession {
     }
 
     /// Entries delivered to a consumer that died before acknowledging them.
-    private func claimAbandoned() async throws -> [StreamEntry] {
+    private func claimAbandoned() async throws -> [EventEntry] {
         let args = ["XAUTOCLAIM", store.events, MonitorStore.group, environment.replica, String(claimIdleMs), "0-0",
                     "COUNT", String(batchSize)]
-        let reply = try await worker.run { c in try c.command(args) }
-        if case .error(let e) = reply { throw RedisError(.server, "XAUTOCLAIM: \(e)") }
-        let claimed = StreamEntry.entries(ofAutoclaim: reply).entries
+        let clock = environment.clock
+        let claimed = try await worker.run { c in
+            try c.command(args) { reply -> [EventEntry] in
+                if reply.isError { throw RedisError(.server, "XAUTOCLAIM: \(reply.text)") }
+                return EventEntry.entries(ofAutoclaim: reply, now: clock())
+            }
+        }
         if !claimed.isEmpty { environment.logger.notice("re-claimed \(claimed.count) pending events") }
         return claimed
     }
 
-    private func readNew(blockMs: Int64) async throws -> [StreamEntry] {
+    private func readNew(blockMs: Int64) async throws -> [EventEntry] {
         var args: [String] = ["XREADGROUP", "GROUP", MonitorStore.group, environment.replica, "COUNT", String(batchSize)]
         // BLOCK 0 would wait forever: with a deadline already due, do not block at all.
         if blockMs > 0 { args += ["BLOCK", String(blockMs)] }
         args += ["STREAMS", store.events, ">"]
-        let command = args
-        let reply = try await worker.run { c in try c.command(command) }
-        if case .error(let e) = reply { throw RedisError(.server, "XREADGROUP: \(e)") }
-        return StreamEntry.entries(ofRead: reply)
+        let (command, clock) = (args, environment.clock)
+        return try await worker.run { c in
+            try c.command(command) { reply -> [EventEntry] in
+                if reply.isError { throw RedisError(.server, "XREADGROUP: \(reply.text)") }
+                return EventEntry.entries(ofRead: reply, now: clock())
+            }
+        }
     }
 
     private func apply(_ event: MonitorEvent, now: Int64, into writes: inout BatchWrites) async throws {
@@ -253,9 +260,10 @@ final class LeaderSession {
         case let .finish(job, runID, host, finishedAt, exitCode, signal, durationMs, outcome, outputTail):
             var monitor = known(job, now: now)
             let before = monitor.lastRun
+            let listed = monitor.runningRuns[runID] != nil
             let actions = monitor.runFinished(runID: runID, at: finishedAt, exitCode: exitCode, signal: signal,
                                               outcome: outcome, durationMs: durationMs, host: host, outputTail: outputTail)
-            if let run = monitor.lastRun, run.runID == runID, run != before { writes.run(job, run, finished: true) }
+            if let run = monitor.lastRun, run.runID == runID, run != before { writes.run(job, run, finished: true, listed: listed) }
             settle(job, monitor, actions, into: &writes)
         // The actions are computed first: `settle` must see the monitor *after* the event.
         case let .skip(job, host, at):
@@ -352,12 +360,12 @@ final class LeaderSession {
     /// Waits for the previous persist, then starts this one. Returns false when the lease turned
     /// out to be lost. With a backlog it returns at once and the persist runs while the next
     /// batch is read and applied; caught up, or with alerts to send, it waits for it.
-    private func persist(_ writes: BatchWrites, waitForIt: Bool) async throws -> Bool {
+    private func persist(_ writes: consuming BatchWrites, waitForIt: Bool) async throws -> Bool {
         if let previous = inFlight {
             inFlight = nil
             guard try await previous.value else { return false }
         }
-        let batch = writes.allCommands(monitors: monitors)
+        let batch = writes.transaction(monitors: monitors)
         let (leader, owner, persister) = (store.leader, environment.replica, self.persister)
         let task = Task {
             try await persister.run { c in try BatchWrites.writeAsLeader(c, batch, leaderKey: leader, owner: owner) }

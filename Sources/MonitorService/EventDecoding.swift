@@ -12,10 +12,13 @@ import RedisLease
 ///         case skip(job:, host:, at: Int64)
 ///         case pause(job:, until: Int64?, at: Int64); case resume(job:, at: Int64)
 ///         case define(job:); case reload
-///         init?(fields: [String: String], now: Int64)
+///         init?(fields: RedisReplyView, now: Int64)   // one entry's [f, v, …], read in place
 ///         var job: String?
 ///
-///     public struct StreamEntry: Sendable { id: String; fields: [String: String]? }
+///     struct EventEntry { id: String; event: MonitorEvent? }   // what the applier reads
+///     static func EventEntry.entries(ofRead:now:) / entries(ofAutoclaim:now:)
+///
+///     public struct StreamEntry: Sendable { id: String; fields: [String: String]? }  // other streams
 ///     static func StreamEntry.entries(ofRead:) / entries(ofAutoclaim:)
 ///
 /// Field names and forms are `Sources/Reporting/RunEvent.swift`'s: times RFC 3339 UTC with
@@ -32,36 +35,38 @@ public enum MonitorEvent: Sendable, Equatable {
 
     /// Nil for an entry the monitor cannot use (unknown type, bad job name, missing run id):
     /// it is acknowledged and dropped, since redelivering it would never make it valid.
-    /// `now` stands in for a missing or unreadable timestamp.
-    public init?(fields f: [String: String], now: Int64) {
-        guard let type = f["type"] else { return nil }
-        if type == "reload" {
+    /// `now` stands in for a missing or unreadable timestamp. Decoded from the reply in place,
+    /// one pass over the fields: this runs for every report the monitor applies.
+    init?(fields view: RedisReplyView, now: Int64) {
+        var f = RawEventFields()
+        for i in stride(from: 0, to: view.count - 1, by: 2) {
+            guard let name = view[i], let value = view[i + 1] else { continue }
+            f.take(name, value)
+        }
+        guard let type = f.type else { return nil }
+        if type == .reload {
             self = .reload
             return
         }
-        guard let job = f["job"], JobName.isValid(job) else { return nil }
-        let ts = Self.millis(f["ts"]) ?? now
-        let host = f["host"].flatMap { $0.isEmpty ? nil : $0 } ?? "unknown"
-        let runID = f["run_id"] ?? ""
+        guard let job = f.job, JobName.isValid(job) else { return nil }
+        let ts = f.ts ?? now
+        let host = f.host.flatMap { $0.isEmpty ? nil : $0 } ?? "unknown"
+        let runID = f.runID ?? ""
         switch type {
-        case "start":
+        case .start:
             guard !runID.isEmpty else { return nil }
-            self = .start(job: job, runID: runID, host: host, startedAt: Self.millis(f["started_at"]) ?? ts,
-                          scheduledFor: Self.millis(f["scheduled_for"]), fence: f["fence"].flatMap { Int64($0) })
-        case "finish":
+            self = .start(job: job, runID: runID, host: host, startedAt: f.startedAt ?? ts,
+                          scheduledFor: f.scheduledFor, fence: f.fence)
+        case .finish:
             guard !runID.isEmpty else { return nil }
-            let outcome = f["outcome"].flatMap(RunOutcome.init(rawValue:))
-            let exitCode = f["exit_code"].flatMap { Int($0) }
-            self = .finish(job: job, runID: runID, host: host, finishedAt: Self.millis(f["finished_at"]) ?? ts,
-                           exitCode: exitCode, signal: f["signal"].flatMap { Int($0) },
-                           durationMs: f["duration_ms"].flatMap { Int64($0) } ?? 0,
-                           outcome: outcome ?? (exitCode == 0 ? .success : .failure),
-                           outputTail: f["output_tail"].flatMap { $0.isEmpty ? nil : $0 })
-        case "skip": self = .skip(job: job, host: host, at: ts)
-        case "pause": self = .pause(job: job, until: Self.millis(f["until"]), at: ts)
-        case "resume": self = .resume(job: job, at: ts)
-        case "define": self = .define(job: job)
-        default: return nil
+            self = .finish(job: job, runID: runID, host: host, finishedAt: f.finishedAt ?? ts,
+                           exitCode: f.exitCode, signal: f.signal, durationMs: f.durationMs ?? 0,
+                           outcome: f.outcome ?? (f.exitCode == 0 ? .success : .failure), outputTail: f.outputTail)
+        case .skip: self = .skip(job: job, host: host, at: ts)
+        case .pause: self = .pause(job: job, until: f.until, at: ts)
+        case .resume: self = .resume(job: job, at: ts)
+        case .define: self = .define(job: job)
+        case .reload: self = .reload
         }
     }
 
@@ -74,19 +79,91 @@ public enum MonitorEvent: Sendable, Equatable {
         }
     }
 
-    /// Epoch milliseconds of an RFC 3339 time, keeping the fraction `parseRFC3339` drops.
+    /// Epoch milliseconds of an RFC 3339 time.
     static func millis(_ text: String?) -> Int64? {
-        guard let text, !text.isEmpty, let seconds = parseRFC3339(text) else { return nil }
-        guard let dot = text.firstIndex(of: ".") else { return seconds * 1000 }
-        var ms: Int64 = 0
-        var digits = 0
-        for c in text[text.index(after: dot)...] {
-            guard let d = c.wholeNumberValue, c.isASCII else { break }
-            if digits < 3 { ms = ms * 10 + Int64(d) }
-            digits += 1
+        guard let text, !text.isEmpty else { return nil }
+        return parseRFC3339Milliseconds(text)
+    }
+}
+
+/// The fields of one event entry, in `RunEvent.swift`'s names and forms: times RFC 3339 UTC
+/// with milliseconds, numbers in decimal, null as the empty string. Fields the monitor does
+/// not use (`pid`, `command`) are skipped without being read.
+private struct RawEventFields {
+    enum Kind { case start, finish, skip, pause, resume, define, reload }
+
+    var type: Kind?
+    var job, runID, host, outputTail: String?
+    var ts, startedAt, scheduledFor, finishedAt, until: Int64?
+    var exitCode, signal: Int?
+    var durationMs, fence: Int64?
+    var outcome: RunOutcome?
+
+    mutating func take(_ name: RedisReplyView, _ value: RedisReplyView) {
+        if name.equals("type") { type = Self.kind(value) }
+        else if name.equals("job") { job = value.text }
+        else if name.equals("run_id") { runID = value.text }
+        else if name.equals("host") { host = value.text }
+        else if name.equals("ts") { ts = Self.time(value) }
+        else if name.equals("started_at") { startedAt = Self.time(value) }
+        else if name.equals("scheduled_for") { scheduledFor = Self.time(value) }
+        else if name.equals("finished_at") { finishedAt = Self.time(value) }
+        else if name.equals("until") { until = Self.time(value) }
+        else if name.equals("exit_code") { exitCode = value.integer.map(Int.init) }
+        else if name.equals("signal") { signal = value.integer.map(Int.init) }
+        else if name.equals("duration_ms") { durationMs = value.integer }
+        else if name.equals("fence") { fence = value.integer }
+        else if name.equals("outcome") { outcome = RunOutcome(rawValue: value.text) }
+        else if name.equals("output_tail") { outputTail = value.bytes.isEmpty ? nil : value.text }
+    }
+
+    private static func kind(_ value: RedisReplyView) -> Kind? {
+        if value.equals("start") { return .start }
+        if value.equals("finish") { return .finish }
+        if value.equals("skip") { return .skip }
+        if value.equals("pause") { return .pause }
+        if value.equals("resume") { return .resume }
+        if value.equals("define") { return .define }
+        if value.equals("reload") { return .reload }
+        return nil
+    }
+
+    private static func time(_ value: RedisReplyView) -> Int64? {
+        let bytes = value.bytes
+        return bytes.isEmpty ? nil : parseRFC3339Milliseconds(utf8: bytes)
+    }
+}
+
+/// One `<prefix>events` entry as the applier takes it: its id, and its event, nil for an
+/// entry that is unusable or was trimmed while pending (acknowledged and dropped either way).
+struct EventEntry: Sendable {
+    let id: String
+    let event: MonitorEvent?
+
+    /// `XREADGROUP … STREAMS key id`: `[[key, [[id, [f, v, …]], …]]]`, or null on timeout.
+    static func entries(ofRead reply: RedisReplyView, now: Int64) -> [EventEntry] {
+        guard let stream = reply[0], let items = stream[1] else { return [] }
+        return entries(items, now: now)
+    }
+
+    /// `XAUTOCLAIM`: `[next-cursor, [[id, fields], …], [deleted ids]]`.
+    static func entries(ofAutoclaim reply: RedisReplyView, now: Int64) -> [EventEntry] {
+        guard let items = reply[1] else { return [] }
+        var entries = Self.entries(items, now: now)
+        if let deleted = reply[2] {
+            for i in 0..<deleted.count { if let id = deleted[i] { entries.append(EventEntry(id: id.text, event: nil)) } }
         }
-        for _ in min(digits, 3)..<3 { ms *= 10 }
-        return seconds * 1000 + ms
+        return entries
+    }
+
+    private static func entries(_ items: RedisReplyView, now: Int64) -> [EventEntry] {
+        var entries: [EventEntry] = []
+        entries.reserveCapacity(items.count)
+        for i in 0..<items.count {
+            guard let pair = items[i], let id = pair[0] else { continue }
+            entries.append(EventEntry(id: id.text, event: pair[1].flatMap { MonitorEvent(fields: $0, now: now) }))
+        }
+        return entries
     }
 }
 

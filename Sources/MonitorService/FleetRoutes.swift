@@ -131,7 +131,7 @@ actor FleetMetrics {
 
     /// A job first seen with a failed last run: its last success is in its recorded runs.
     /// Looked up once per job; after that, the job's own last runs keep it current.
-    private func learnLastSuccesses(_ monitors: [String: JobMonitor]) async throws {
+    private func learnLastSuccesses(_ monitors: MonitorTable) async throws {
         let unknown = monitors.filter { lastRunSeen[$0.key] == nil && $0.value.lastRun.map { $0.outcome != .success } ?? false }.map(\.key)
         guard !unknown.isEmpty else { return }
         let store = environment.store

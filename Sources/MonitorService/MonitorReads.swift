@@ -267,7 +267,7 @@ public struct RecordedChange: Sendable {
 }
 
 public struct ReportInputs: Sendable {
-    public var monitors: [String: JobMonitor]
+    public var monitors: MonitorTable
     public var runs: [String: [RunRecord]]
     public var changes: [RecordedChange]
 }

@@ -25,7 +25,7 @@ import Reporting
 ///         func defineEntry(job: String, at: Int64) -> [String]   // after HSET mon:defs job yaml
 ///         func reloadEntry(at: Int64) -> [String]                 // jobs.d changed on disk
 ///         static func encode(_ monitor: JobMonitor) -> String; static func decodeMonitor(_ json: String) -> JobMonitor?
-///         func loadMonitors(_ c: RedisConnection) throws -> [String: JobMonitor]
+///         func loadMonitors(_ c: RedisConnection) throws -> MonitorTable
 ///
 /// Control entries (`pause`, `resume`, `define`, `reload`) go through `<prefix>events` like
 /// run reports, so the single writer applies them in order with everything else and a
@@ -135,8 +135,9 @@ public struct MonitorStore: Sendable {
     }
 
     /// Every job's state, by HSCAN so 100,000 jobs never arrive as one giant reply.
-    public func loadMonitors(_ c: RedisConnection) throws -> [String: JobMonitor] {
-        var monitors: [String: JobMonitor] = [:]
+    public func loadMonitors(_ c: RedisConnection) throws -> MonitorTable {
+        let jobs = try c.command(["HLEN", state]).integer ?? 0
+        var monitors = MonitorTable(minimumCapacity: Int(jobs))
         var cursor = "0"
         repeat {
             let reply = try c.command(["HSCAN", state, cursor, "COUNT", "1000"])
@@ -162,7 +163,9 @@ struct BatchWrites {
     let store: MonitorStore
     let historyMs: Int64
     let now: Int64
-    private(set) var commands: [[String]] = []
+    /// Written in Redis's wire format as the batch is applied; `transaction(monitors:)` adds
+    /// the state entries last.
+    private(set) var writes = RESPBuffer()
     private(set) var dirtyJobs: Set<String> = []
     private(set) var acks: [String] = []
     private(set) var alertCount = 0
@@ -174,30 +177,48 @@ struct BatchWrites {
         self.now = now
     }
 
-    var isEmpty: Bool { commands.isEmpty && dirtyJobs.isEmpty && acks.isEmpty }
+    var isEmpty: Bool { writes.count == 0 && dirtyJobs.isEmpty && acks.isEmpty }
 
     mutating func touched(_ job: String) { dirtyJobs.insert(job) }
     mutating func ack(_ id: String) { acks.append(id) }
 
-    /// The run's record and its place in the job's history, both kept `history_days`.
-    mutating func run(_ job: String, _ run: RunRecord, finished: Bool) {
-        commands.append(["SET", store.run(job, run.runID), MonitorStore.encodeRun(run), "PX", String(historyMs)])
-        commands.append(["ZADD", store.runs(job), String(run.startedAt), run.runID])
+    /// The run's record and its place in the job's history, both kept `history_days`. A
+    /// finish whose start was recorded is already listed: only its record changes.
+    mutating func run(_ job: String, _ run: RunRecord, finished: Bool, listed: Bool = false) {
+        writes.command("SET", 4)
+        writes.argument(store.run(job, run.runID))
+        writes.argument(MonitorStore.encodeRun(run))
+        writes.argument("PX")
+        writes.argument(historyMs)
+        if !listed {
+            writes.command("ZADD", 3)
+            writes.argument(store.runs(job))
+            writes.argument(run.startedAt)
+            writes.argument(run.runID)
+        }
         // Trimming once per job and batch is enough: the cutoff hardly moves within one.
         if finished, trimmedJobs.insert(job).inserted {
-            commands.append(["ZREMRANGEBYSCORE", store.runs(job), "-inf", "(" + String(now - historyMs)])
+            writes.command("ZREMRANGEBYSCORE", 3)
+            writes.argument(store.runs(job))
+            writes.argument("-inf")
+            writes.argument("(" + String(now - historyMs))
         }
     }
 
     mutating func change(_ job: String, from: String, to: String, at: Int64, reason: String, alert: String) {
-        commands.append(["XADD", store.changes, "MINID", "~", String(now - historyMs), "*", "job", job, "from", from,
-                         "to", to, "at", String(at), "reason", reason, "alert", alert])
+        writes.command("XADD", 17)
+        for argument in [store.changes, "MINID", "~"] { writes.argument(argument) }
+        writes.argument(now - historyMs)
+        for argument in ["*", "job", job, "from", from, "to", to, "at"] { writes.argument(argument) }
+        writes.argument(at)
+        for argument in ["reason", reason, "alert", alert] { writes.argument(argument) }
     }
 
     mutating func delivery(channel: String, kind: String, job: String, event: String, body: String) {
         alertCount += 1
-        commands.append(["XADD", store.outbox, "*", "channel", channel, "type", kind, "job", job, "event", event,
-                         "body", body])
+        let arguments = [store.outbox, "*", "channel", channel, "type", kind, "job", job, "event", event, "body", body]
+        writes.command("XADD", arguments.count)
+        for argument in arguments { writes.argument(argument) }
     }
 
     /// Writes everything in one MULTI/EXEC, only while `owner` holds the leader lease: WATCH on
@@ -207,7 +228,7 @@ struct BatchWrites {
     ///
     /// (A Lua script could check and write in one step, but Redis spent two thirds of such a
     /// script's time in its `redis.call` loop; MULTI runs the same commands natively.)
-    static func writeAsLeader(_ c: RedisConnection, _ batch: (writes: [[String]], acks: [[String]]),
+    static func writeAsLeader(_ c: RedisConnection, _ batch: (writes: RESPBuffer, acks: [[String]]),
                               leaderKey: String, owner: String) throws -> Bool {
         for _ in 0..<10 {
             let check = try c.pipeline([["WATCH", leaderKey], ["GET", leaderKey]])
@@ -216,41 +237,59 @@ struct BatchWrites {
                 _ = try c.command(["UNWATCH"])
                 return false
             }
-            let replies = try c.pipeline([["MULTI"]] + batch.writes + [["EXEC"]], resendOnReconnect: false)
-            switch replies.last {
-            case .array(let results)?:
-                // Redis runs every queued command even after one fails: leave the batch
-                // unacknowledged so it is applied again, and say loudly why.
-                if let failed = results.first(where: \.isError) { throw RedisError(.server, "persisting a batch: \(failed)") }
+            if try commit(c, batch.writes) {
                 for reply in try c.pipeline(batch.acks) where reply.isError {
                     throw RedisError(.server, "acknowledging a batch: \(reply)")
                 }
                 return true
-            case .null?:
-                continue   // the lease key changed between WATCH and EXEC: look again
-            case let other:
-                throw RedisError(.server, "persisting a batch: EXEC answered \(String(describing: other))")
             }
+            // The lease key changed between WATCH and EXEC: look again.
         }
         throw RedisError(.server, "persisting a batch: the leader key kept changing")
     }
 
-    /// The batch's writes, then its acknowledgements; state entries and acks are chunked to keep
-    /// each reply small.
-    func allCommands(monitors: [String: JobMonitor]) -> (writes: [[String]], acks: [[String]]) {
-        var all = commands
+    /// MULTI, the writes, EXEC. False when EXEC refused to run (the WATCHed key changed).
+    /// Redis runs every queued command even after one fails: such a batch is an error, left
+    /// unacknowledged so it is applied again, and the reason said loudly.
+    private static func commit(_ c: RedisConnection, _ writes: RESPBuffer) throws -> Bool {
+        let multi = RESPBuffer([["MULTI"]])
+        let exec = RESPBuffer([["EXEC"]])
+        let last = writes.count + 1
+        var executed = false
+        try c.pipeline([multi, writes, exec], resendOnReconnect: false) { index, reply in
+            if index == 0, reply.isError { throw RedisError(.server, "persisting a batch: MULTI answered \(reply.text)") }
+            if index < last {
+                // Each queued command answers QUEUED; an error here (a command Redis rejects
+                // outright) makes EXEC abort, which says so below.
+                return
+            }
+            if reply.isNull { return }
+            if reply.isError { throw RedisError(.server, "persisting a batch: EXEC answered \(reply.text)") }
+            for i in 0..<reply.count {
+                if let result = reply[i], result.isError { throw RedisError(.server, "persisting a batch: \(result.text)") }
+            }
+            executed = true
+        }
+        return executed
+    }
+
+    /// The batch's writes with every touched job's state, then its acknowledgements; state
+    /// entries and acks are chunked to keep each command and reply small.
+    mutating func transaction(monitors: MonitorTable) -> (writes: RESPBuffer, acks: [[String]]) {
         let jobs = Array(dirtyJobs)
         for start in stride(from: 0, to: jobs.count, by: 500) {
-            var hset = ["HSET", store.state]
-            for job in jobs[start..<min(start + 500, jobs.count)] {
-                guard let monitor = monitors[job] else { continue }
-                hset += [job, MonitorStore.encode(monitor)]
+            let chunk = jobs[start..<min(start + 500, jobs.count)].compactMap { job in monitors[job].map { (job, $0) } }
+            guard !chunk.isEmpty else { continue }
+            writes.command("HSET", 1 + 2 * chunk.count)
+            writes.argument(store.state)
+            for (job, monitor) in chunk {
+                writes.argument(job)
+                writes.argument(MonitorStore.encode(monitor))
             }
-            if hset.count > 2 { all.append(hset) }
         }
         let acknowledgements = stride(from: 0, to: acks.count, by: 1000).map { start in
             ["XACK", store.events, MonitorStore.group] + acks[start..<min(start + 1000, acks.count)]
         }
-        return (all, acknowledgements)
+        return (writes, acknowledgements)
     }
 }

@@ -161,10 +161,10 @@ struct ReportFields {
     /// An RFC 3339 time, normalised to the UTC-with-milliseconds form every event carries.
     func time(_ name: String) throws -> String? {
         guard let value = present(name) else { return nil }
-        guard let s = value as? String, let seconds = parseRFC3339(s) else {
+        guard let s = value as? String, let ms = parseRFC3339Milliseconds(s) else {
             throw APIError.badRequest("\(name): expected an RFC 3339 time such as 2026-03-29T02:30:00Z")
         }
-        return Timestamp.format(ms: seconds * 1000 + Self.fractionMs(s))
+        return Timestamp.format(ms: ms)
     }
 
     func host() throws -> String {
@@ -187,13 +187,6 @@ struct ReportFields {
             throw APIError.badRequest("outcome: must be one of \(names), got \"\(name)\"")
         }
         return outcome
-    }
-
-    /// `parseRFC3339` keeps whole seconds; reports carry milliseconds worth keeping.
-    static func fractionMs(_ text: String) -> Int64 {
-        guard let dot = text.firstIndex(of: ".") else { return 0 }
-        let digits = text[text.index(after: dot)...].prefix { $0.isASCII && $0.isNumber }
-        return Int64(String(digits.prefix(3)).padding(toLength: 3, withPad: "0", startingAt: 0)) ?? 0
     }
 }
 

@@ -107,6 +107,68 @@ public final class RedisConnection {
         throw failure!
     }
 
+    /// Runs one command and hands its reply to `read` as hiredis parsed it, without decoding
+    /// it first (see `RedisReplyView`). Transport errors throw; a dropped connection is
+    /// re-opened and the command sent again once.
+    public func command<T>(_ args: [String], reading read: (RedisReplyView) throws -> T) throws -> T {
+        var failure: RedisError?
+        for attempt in 0..<2 {
+            do {
+                try connect()
+                try append(args)
+                guard let c = context else { throw RedisError(.unreachable, "not connected to Redis at \(endpoint)") }
+                var raw: UnsafeMutableRawPointer?
+                if redisGetReply(c, &raw) != REDIS_OK || raw == nil { throw transportError(c) }
+                defer { freeReplyObject(raw) }
+                return try read(RedisReplyView(UnsafePointer(raw!.assumingMemoryBound(to: redisReply.self))))
+            } catch let e as RedisError where e.kind == .unreachable {
+                failure = e
+                disconnect()
+                if attempt == 0 { continue }
+            }
+        }
+        throw failure!
+    }
+
+    /// Sends every command of `buffers`, in order, in one write and hands each reply to `read`
+    /// (its index, the reply as hiredis parsed it). The same reconnect rule as
+    /// `pipeline(_:resendOnReconnect:)`. If `read` throws, the connection is dropped: its
+    /// remaining replies are never read.
+    public func pipeline(_ buffers: [RESPBuffer], resendOnReconnect: Bool = true,
+                         reading read: (Int, RedisReplyView) throws -> Void) throws {
+        var failure: RedisError?
+        for attempt in 0..<(resendOnReconnect ? 2 : 1) {
+            do {
+                try connect()
+                guard let c = context else { throw RedisError(.unreachable, "not connected to Redis at \(endpoint)") }
+                for buffer in buffers where buffer.count > 0 {
+                    precondition(buffer.isComplete, "RESPBuffer: a command is missing arguments")
+                    let status = buffer.bytes.withUnsafeBufferPointer { raw in
+                        raw.withMemoryRebound(to: CChar.self) { redisAppendFormattedCommand(c, $0.baseAddress, $0.count) }
+                    }
+                    if status != REDIS_OK { throw transportError(c) }
+                }
+                for index in 0..<buffers.reduce(0, { $0 + $1.count }) {
+                    var raw: UnsafeMutableRawPointer?
+                    if redisGetReply(c, &raw) != REDIS_OK || raw == nil { throw transportError(c) }
+                    defer { freeReplyObject(raw) }
+                    do {
+                        try read(index, RedisReplyView(UnsafePointer(raw!.assumingMemoryBound(to: redisReply.self))))
+                    } catch {
+                        disconnect()
+                        throw error
+                    }
+                }
+                return
+            } catch let e as RedisError where e.kind == .unreachable {
+                failure = e
+                disconnect()
+                if attempt == 0 { continue }
+            }
+        }
+        throw failure!
+    }
+
     private func roundTrip(_ args: [String]) throws -> RedisReply {
         try append(args)
         return try readReply()
@@ -143,7 +205,7 @@ public final class RedisConnection {
         if redisGetReply(c, &raw) != REDIS_OK || raw == nil { throw transportError(c) }
         let reply = raw!.assumingMemoryBound(to: redisReply.self)
         defer { freeReplyObject(raw) }
-        return Self.decode(reply)
+        return Self.decode(UnsafePointer(reply))
     }
 
     private func transportError(_ c: UnsafeMutablePointer<redisContext>) -> RedisError {
@@ -158,7 +220,7 @@ public final class RedisConnection {
         }
     }
 
-    private static func decode(_ r: UnsafeMutablePointer<redisReply>) -> RedisReply {
+    static func decode(_ r: UnsafePointer<redisReply>) -> RedisReply {
         let reply = r.pointee
         func text() -> String {
             guard let s = reply.str else { return "" }
@@ -173,7 +235,7 @@ public final class RedisConnection {
             var items: [RedisReply] = []
             items.reserveCapacity(Int(reply.elements))
             for i in 0..<Int(reply.elements) {
-                if let e = reply.element[i] { items.append(decode(e)) } else { items.append(.null) }
+                if let e = reply.element[i] { items.append(decode(UnsafePointer(e))) } else { items.append(.null) }
             }
             return .array(items)
         default: return .null

@@ -19,6 +19,17 @@ final class RFC3339Tests: XCTestCase {
         XCTAssertEqual(parseRFC3339("2026-03-29 01:30:00+00:00"), 1_774_747_800)
     }
 
+    func testParsesMillisecondsTruncatingLongerFractions() {
+        XCTAssertEqual(parseRFC3339Milliseconds("2026-03-29T01:30:00Z"), 1_774_747_800_000)
+        XCTAssertEqual(parseRFC3339Milliseconds("2026-03-29T01:30:00.5Z"), 1_774_747_800_500)
+        XCTAssertEqual(parseRFC3339Milliseconds("2026-03-29T01:30:00.0429999+00:00"), 1_774_747_800_042)
+        XCTAssertEqual(parseRFC3339Milliseconds("2026-03-28T20:30:00.123-05:00"), 1_774_747_800_123)
+        XCTAssertEqual(parseRFC3339Milliseconds("1969-12-31T23:59:59.250Z"), -750)
+        XCTAssertEqual(parseRFC3339("1969-12-31T23:59:59.250Z"), -1)
+        XCTAssertNil(parseRFC3339Milliseconds("2026-03-29T01:30:00.Z"))
+        XCTAssertNil(parseRFC3339Milliseconds("2026-03-29T01:30:00.5"))
+    }
+
     func testRejects() {
         for text in ["", "2026-03-29", "2026-03-29T01:30:00", "2026-02-30T00:00:00Z", "2026-03-29T24:00:00Z",
                      "2026-03-29T01:30:00+0100", "2026-03-29T01:30:00.Z", "2026-03-29T01:30:00Zjunk", "26-03-29T01:30:00Z"] {

@@ -18,7 +18,7 @@ final class LeaderWriteTests: XCTestCase {
         redis?.stop()
     }
 
-    private let batch = [["HSET", "t:mon:state", "job", "{}"], ["SET", "t:mon:run:job:r1", "{}", "PX", "60000"]]
+    private let batch = RESPBuffer([["HSET", "t:mon:state", "job", "{}"], ["SET", "t:mon:run:job:r1", "{}", "PX", "60000"]])
 
     func testWritesOnlyWhileTheLeaseIsOurs() throws {
         _ = try connection.command(["SET", "t:mon:leader", "me", "PX", "10000"])
