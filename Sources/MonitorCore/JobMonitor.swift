@@ -36,8 +36,8 @@ public struct JobMonitor: Codable, Sendable, Equatable {
     public internal(set) var nextDeadline: Int64?
     var nextRealert: Int64?
     var overdueRunIDs: Set<String>
-    /// Run ids already finished, newest last, so a redelivered report is recognised.
-    var finishedRunIDs: [String]
+    /// Runs already finished, newest last, so a redelivered report is recognised.
+    var finishedRunIDs: RecentRuns
 
     static let rememberedRuns = 64
 
@@ -62,7 +62,7 @@ public struct JobMonitor: Codable, Sendable, Equatable {
         runningRuns = [:]
         consecutiveFailures = 0
         overdueRunIDs = []
-        finishedRunIDs = []
+        finishedRunIDs = RecentRuns()
         nextDeadline = earliestDeadline()
     }
 
@@ -92,8 +92,7 @@ public struct JobMonitor: Codable, Sendable, Equatable {
         var run = runningRuns.removeValue(forKey: runID)
             ?? RunRecord(runID: runID, host: host ?? "unknown", startedAt: at - durationMs)
         overdueRunIDs.remove(runID)
-        finishedRunIDs.append(runID)
-        if finishedRunIDs.count > Self.rememberedRuns { finishedRunIDs.removeFirst() }
+        finishedRunIDs.insert(runID, limit: Self.rememberedRuns)
         run.finishedAt = at
         run.durationMs = durationMs
         run.exitCode = exitCode

@@ -48,7 +48,7 @@ extension JobMonitor {
         w.field("nextDeadline", nextDeadline)
         w.field("nextRealert", nextRealert)
         w.field("overdueRunIDs", Array(overdueRunIDs))
-        w.field("finishedRunIDs", finishedRunIDs)
+        w.field("finishedRunIDs", finishedRunIDs.hex)
         w.endObject()
         return w.text
     }

@@ -50,6 +50,28 @@ final class StateJSONTests: XCTestCase {
         assertRoundTrips(adhoc, "no schedule, finished-run memory full")
     }
 
+    /// State written before run ids were kept as fingerprints lists the ids themselves.
+    func testStateWithTheOldListOfFinishedRunIdsStillRecognisesThoseRuns() throws {
+        var monitor = JobMonitor(spec: unscheduledJob(), firstSeen: 5)
+        _ = monitor.run("0196f2a1b2c3d4e5f6a7", from: 100, to: 150)
+        _ = monitor.run("run-2", from: 200, to: 250)
+        let hex = try XCTUnwrap(monitor.json.range(of: #""finishedRunIDs":"[0-9a-f]{32}""#, options: .regularExpression))
+        let old = monitor.json.replacingCharacters(in: hex, with: #""finishedRunIDs":["0196f2a1b2c3d4e5f6a7","run-2"]"#)
+        var restored = try JSONDecoder().decode(JobMonitor.self, from: Data(old.utf8))
+        XCTAssertEqual(restored, monitor)
+        XCTAssertTrue(restored.runStarted(runID: "run-2", host: "h", at: 300).isEmpty, "a redelivered start is ignored")
+        XCTAssertNil(restored.runningRuns["run-2"])
+        XCTAssertThrowsError(try JSONDecoder().decode(
+            JobMonitor.self, from: Data(monitor.json.replacingCharacters(in: hex, with: #""finishedRunIDs":"0123""#).utf8)))
+    }
+
+    func testRememberedRunsAreTheNewestSixtyFour() {
+        var monitor = JobMonitor(spec: unscheduledJob(), firstSeen: 5)
+        for i in 0..<70 { _ = monitor.run("run-\(i)", from: Int64(i) * 100, to: Int64(i) * 100 + 50) }
+        XCTAssertFalse(monitor.runStarted(runID: "run-5", host: "h", at: 9_000).isEmpty, "forgotten: applied as new")
+        XCTAssertTrue(monitor.runStarted(runID: "run-6", host: "h", at: 9_000).isEmpty, "still remembered")
+    }
+
     func testRunRecordsRoundTripWithAndWithoutOptionalFields() throws {
         let bare = RunRecord(runID: "r", host: "h", startedAt: -5)
         let full = RunRecord(runID: "r\"2", host: "h\\", scheduledFor: 1, startedAt: 2, finishedAt: 3, durationMs: 4,
