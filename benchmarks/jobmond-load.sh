@@ -4,7 +4,8 @@
 #     start/finish reports for ~1,000 jobs, against wrk on /healthz (no Redis work).
 #  2. Stream: 200,000 start/finish events for 10,000 jobs XADDed as fast as one pipelined
 #     connection goes while jobmond runs; time until the `jobmond` group has applied (read,
-#     persisted and acknowledged) them all, against the time Redis took to accept them.
+#     persisted and acknowledged) them all, against the time Redis took to accept them, and
+#     against the same load consumed by floor.c (Redis alone, without jobmond).
 #  3. Scale: 100,000 scheduled jobs (+ the 200 of part 4) in jobs.d; load time and RSS, against
 #     `jobctl check` parsing the same directory and jobmond's RSS with no jobs.
 #  4. Missed-run alert latency with those jobs loaded: 200 jobs `every 10s`, `grace: 2s`,
@@ -74,8 +75,20 @@ put stream "$(python3 $here/stream.py load "$port" "$key" 10000 200000)"
 put stream_rss "$(rss_mb)"
 wait $prof1 $prof2   # the profilers
 
-# ---- 3. Scale ---------------------------------------------------------------------------
+# The same load with jobmond stopped and floor.c consuming instead: Redis alone reading and
+# acknowledging the events, then also making jobmond's writes for them (fixed payloads of the
+# sizes jobmond writes here), with no work of jobmond's at all.
 kill -TERM $mpid; wait $mpid || true
+gcc -O2 -o "$work/floor" $here/floor.c -lhiredis
+for mode in read writes; do
+    r DEL "$key" >/dev/null
+    "$work/floor" "$port" "$key" 200000 $mode & fpid=$!
+    until [ "$(r EXISTS "$key")" = 1 ]; do sleep 0.05; done
+    put "floor_$mode" "$(python3 $here/stream.py load "$port" "$key" 10000 200000)"
+    wait $fpid
+done
+
+# ---- 3. Scale ---------------------------------------------------------------------------
 r FLUSHALL >/dev/null
 python3 - "$JOBWATCH_JOBS_DIR" "$BULK" "$ALERT_JOBS" <<'PY'
 import sys
@@ -146,6 +159,8 @@ rows = [
     f"| HTTP errors (non-2xx, socket) | {w['status']} / {w['connect']+w['read']+w['write']+w['timeout']} of {w['requests']:,} | | | |",
     f"| HTTP backlog left in the stream when wrk stopped | applied in {res['http_drain_s']:.2f} s | | | |",
     f"| stream events applied ({s['events']:,} for 10,000 jobs) | {s['events']/s['apply_s']:,.0f} events/s ({s['apply_s']:.2f} s) | Redis accepting the XADDs: {s['events']/s['accept_s']:,.0f}/s ({s['accept_s']:.2f} s) | {s['accept_s']/s['apply_s']:.2f}× | ≥ 100,000/s: {met(s['events']/s['apply_s'] >= 100000)} |",
+    f"| the same stream, Redis alone: floor.c reading and acknowledging (no state) | {res['floor_read']['events']/res['floor_read']['apply_s']:,.0f} events/s | | jobmond at {res['floor_read']['apply_s']/s['apply_s']:.2f}× | |",
+    f"| the same stream, Redis alone: floor.c also making jobmond's writes | {res['floor_writes']['events']/res['floor_writes']['apply_s']:,.0f} events/s | | jobmond at {res['floor_writes']['apply_s']/s['apply_s']:.2f}× | |",
     f"| RSS holding {bulk + alert_jobs:,} scheduled jobs | {res['jobs_rss']:.1f} MB (peak {res['jobs_hwm']:.1f} MB) | no jobs: {res['idle_rss']:.1f} MB; Redis `used_memory` for the same state: {res['redis_mem']:.1f} MB | {res['jobs_rss']/res['idle_rss']:.1f}× idle, {res['jobs_rss']/res['redis_mem']:.2f}× Redis | < 150 MB: {met(res['jobs_rss'] < 150)} |",
     f"| time to load them (start → all in `mon:state`) | {res['load_s']:.1f} s | `jobctl check` parsing the same jobs.d: {res['check_s']:.1f} s | {res['load_s']/res['check_s']:.2f}× | |",
     f"| missed-run alert latency, arrival − (occurrence + grace), {len(lat)} of {alert_jobs*rounds} triggers | p50 {pct(50)*1000:.0f} ms, p99 {pct(99)*1000:.0f} ms, max {lat[-1]*1000 if lat else float('nan'):.0f} ms | | | p99 < 1 s: {met(bool(lat) and pct(99) < 1 and len(lat) >= alert_jobs*rounds*0.99)} |",

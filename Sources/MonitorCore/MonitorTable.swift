@@ -40,6 +40,12 @@ public struct MonitorTable: Sendable, Sequence {
         }
     }
 
+    /// `body` applied to the job's monitor where it is stored, without copying it out.
+    public func read<Result>(_ job: String, _ body: (JobMonitor) -> Result) -> Result? {
+        guard let slot = index[job] else { return nil }
+        return body(monitors[slot])
+    }
+
     private mutating func remove(at slot: Int) {
         index[names[slot]] = nil
         let last = monitors.count - 1

@@ -199,7 +199,7 @@ final class LeaderSession {
         let read = try await readNew(blockMs: entries.isEmpty ? wait : 0)
         entries += read
         let now = environment.clock()
-        var writes = BatchWrites(store: store, historyMs: historyMs, now: now)
+        var writes = BatchWrites(store: store, historyMs: historyMs, now: now, expectedEvents: entries.count)
         for entry in entries {
             writes.ack(entry.id)
             guard let event = entry.event else { continue }

@@ -171,10 +171,12 @@ struct BatchWrites {
     private(set) var alertCount = 0
     private var trimmedJobs: Set<String> = []
 
-    init(store: MonitorStore, historyMs: Int64, now: Int64) {
+    /// `expectedEvents`: how many reports the batch holds, to size its buffer once.
+    init(store: MonitorStore, historyMs: Int64, now: Int64, expectedEvents: Int = 0) {
         self.store = store
         self.historyMs = historyMs
         self.now = now
+        writes = RESPBuffer(reservingCapacity: expectedEvents * 1_024)
     }
 
     var isEmpty: Bool { writes.count == 0 && dirtyJobs.isEmpty && acks.isEmpty }
@@ -278,13 +280,15 @@ struct BatchWrites {
     mutating func transaction(monitors: MonitorTable) -> (writes: RESPBuffer, acks: [[String]]) {
         let jobs = Array(dirtyJobs)
         for start in stride(from: 0, to: jobs.count, by: 500) {
-            let chunk = jobs[start..<min(start + 500, jobs.count)].compactMap { job in monitors[job].map { (job, $0) } }
+            let chunk = jobs[start..<min(start + 500, jobs.count)].compactMap { job in
+                monitors.read(job) { (job, MonitorStore.encode($0)) }
+            }
             guard !chunk.isEmpty else { continue }
             writes.command("HSET", 1 + 2 * chunk.count)
             writes.argument(store.state)
-            for (job, monitor) in chunk {
+            for (job, json) in chunk {
                 writes.argument(job)
-                writes.argument(MonitorStore.encode(monitor))
+                writes.argument(json)
             }
         }
         let acknowledgements = stride(from: 0, to: acks.count, by: 1000).map { start in

@@ -20,6 +20,11 @@ public struct RESPBuffer: Sendable {
 
     public init() {}
 
+    /// Room for `byteCount` bytes, so a large batch is not copied as it grows.
+    public init(reservingCapacity byteCount: Int) {
+        bytes.reserveCapacity(byteCount)
+    }
+
     /// Each inner array is one command, name first.
     public init(_ commands: [[String]]) {
         for command in commands {
@@ -69,13 +74,20 @@ public struct RESPBuffer: Sendable {
     }
 
     private mutating func decimal(_ value: UInt64) {
-        var divisor: UInt64 = 1
-        for _ in 1..<Self.digitCount(value) { divisor *= 10 }
-        var rest = value
-        while divisor > 0 {
-            bytes.append(UInt8(ascii: "0") + UInt8(rest / divisor))
-            rest %= divisor
-            divisor /= 10
+        if value < 10 {
+            bytes.append(UInt8(ascii: "0") + UInt8(value))
+            return
+        }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)   // 24 bytes: any UInt64 fits
+        withUnsafeMutableBytes(of: &digits) { raw in
+            var n = value
+            var start = raw.count
+            while n > 0 {
+                start -= 1
+                raw[start] = UInt8(ascii: "0") + UInt8(n % 10)
+                n /= 10
+            }
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[start...]))
         }
     }
 
