@@ -4,8 +4,10 @@
 /// 100,000 jobs remembering 64 runs each is 50 MB of jobmond's memory instead of about 400.
 /// Two different ids of one job share a fingerprint with odds of about 64 in 2⁶⁴ per run.
 ///
-/// Stored as one string of 16 hex digits per run, oldest first; state written by earlier
-/// versions (an array of the ids themselves) is read too.
+/// Stored, oldest first, as the array of strings earlier versions wrote the ids themselves
+/// in: each fingerprint as `#` and 16 hex digits (`#` is never part of a run id). Old state
+/// (real ids) is read by fingerprinting them, and a rolled-back jobmond still reads new state:
+/// it sees ids no run has, so it forgets which runs finished, and nothing else.
 struct RecentRuns: Sendable, Equatable {
     /// A ring once full: `oldest` is where the next run overwrites. Grown to exactly the
     /// limit, never past it (an array grown by appending would keep up to twice the room).
@@ -44,28 +46,24 @@ struct RecentRuns: Sendable, Equatable {
         return hash
     }
 
-    var hex: String {
-        var digits: [UInt8] = []
-        digits.reserveCapacity(fingerprints.count * 16)
-        let alphabet = Array("0123456789abcdef".utf8)
-        for value in fingerprints {
-            for shift in stride(from: 60, through: 0, by: -4) { digits.append(alphabet[Int(value >> UInt64(shift) & 0xf)]) }
-        }
-        return String(decoding: digits, as: UTF8.self)
+    /// `#` and 16 lowercase hex digits, the stored form of one fingerprint.
+    static func marked(_ fingerprint: UInt64, into bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "#"))
+        for shift in stride(from: 60, through: 0, by: -4) { bytes.append(hexDigits[Int(fingerprint >> UInt64(shift) & 0xf)]) }
     }
 
-    init?(hex: String) {
-        let digits = Array(hex.utf8)
-        guard digits.count % 16 == 0 else { return nil }
-        slots.reserveCapacity(digits.count / 16)
-        for start in stride(from: 0, to: digits.count, by: 16) {
-            var value: UInt64 = 0
-            for c in digits[start..<start + 16] {
-                guard let d = Self.hexValue(c) else { return nil }
-                value = value << 4 | d
-            }
-            slots.append(value)
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// A stored entry: a marked fingerprint, or (written before fingerprints) a run id.
+    static func fingerprint(stored entry: String) -> UInt64 {
+        let digits = entry.utf8
+        guard digits.count == 17, digits.first == UInt8(ascii: "#") else { return fingerprint(entry) }
+        var value: UInt64 = 0
+        for c in digits.dropFirst() {
+            guard let d = hexValue(c) else { return fingerprint(entry) }
+            value = value << 4 | d
         }
+        return value
     }
 
     private static func hexValue(_ c: UInt8) -> UInt64? {
@@ -79,20 +77,16 @@ struct RecentRuns: Sendable, Equatable {
 
 extension RecentRuns: Codable {
     init(from decoder: Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if let ids = try? c.decode([String].self) {
-            self.init(ordered: ids.map(Self.fingerprint))
-            return
-        }
-        let text = try c.decode(String.self)
-        guard let runs = RecentRuns(hex: text) else {
-            throw DecodingError.dataCorruptedError(in: c, debugDescription: "finishedRunIDs: expected 16 hex digits per run")
-        }
-        self = runs
+        let entries = try decoder.singleValueContainer().decode([String].self)
+        self.init(ordered: entries.map(Self.fingerprint(stored:)))
     }
 
     func encode(to encoder: Encoder) throws {
         var c = encoder.singleValueContainer()
-        try c.encode(hex)
+        try c.encode(fingerprints.map { value -> String in
+            var bytes: [UInt8] = []
+            Self.marked(value, into: &bytes)
+            return String(decoding: bytes, as: UTF8.self)
+        })
     }
 }

@@ -48,7 +48,7 @@ extension JobMonitor {
         w.field("nextDeadline", nextDeadline)
         w.field("nextRealert", nextRealert)
         w.field("overdueRunIDs", Array(overdueRunIDs))
-        w.field("finishedRunIDs", finishedRunIDs.hex)
+        w.field("finishedRunIDs", fingerprints: finishedRunIDs.fingerprints)
         w.endObject()
         return w.text
     }
@@ -161,6 +161,20 @@ struct JSONWriter {
         for (i, value) in values.enumerated() {
             if i > 0 { bytes.append(UInt8(ascii: ",")) }
             quote(value)
+        }
+        bytes.append(UInt8(ascii: "]"))
+        needsComma = true
+    }
+
+    /// `RecentRuns`' stored form, written without a String per entry.
+    mutating func field(_ name: String, fingerprints: [UInt64]) {
+        key(name)
+        bytes.append(UInt8(ascii: "["))
+        for (i, value) in fingerprints.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(UInt8(ascii: "\""))
+            RecentRuns.marked(value, into: &bytes)
+            bytes.append(UInt8(ascii: "\""))
         }
         bytes.append(UInt8(ascii: "]"))
         needsComma = true

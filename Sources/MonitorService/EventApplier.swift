@@ -164,13 +164,18 @@ final class LeaderSession {
     static func start(environment: MonitorEnvironment, worker: RedisWorker, persister: RedisWorker,
                       registry: JobRegistry, claimIdleMs: Int64, batchSize: Int) async throws -> LeaderSession {
         let store = environment.store
-        let monitors = try await worker.run { c -> MonitorTable in
+        let (monitors, unreadable) = try await worker.run { c -> (MonitorTable, [String]) in
             // From id 0: reports written before any jobmond ever ran are applied too.
             let created = try c.command(["XGROUP", "CREATE", store.events, MonitorStore.group, "0", "MKSTREAM"])
             if case .error(let e) = created, !e.hasPrefix("BUSYGROUP") { throw RedisError(.server, e) }
-            return try store.loadMonitors(c)
+            var unreadable: [String] = []
+            return (try store.loadMonitors(c) { unreadable.append($0) }, unreadable)
         }
         environment.logger.notice("leading: loaded \(monitors.count) jobs")
+        if !unreadable.isEmpty {
+            // Written by a newer jobmond, or damaged: such a job starts afresh from its definition.
+            environment.logger.error("\(unreadable.count) job states in \(store.state) could not be read and start afresh: \(unreadable.prefix(20).joined(separator: ", "))")
+        }
         let session = LeaderSession(environment: environment, worker: worker, persister: persister, registry: registry,
                                     claimIdleMs: claimIdleMs, batchSize: batchSize, monitors: monitors)
         var writes = BatchWrites(store: store, historyMs: session.historyMs, now: environment.clock())

@@ -25,7 +25,7 @@ import Reporting
 ///         func defineEntry(job: String, at: Int64) -> [String]   // after HSET mon:defs job yaml
 ///         func reloadEntry(at: Int64) -> [String]                 // jobs.d changed on disk
 ///         static func encode(_ monitor: JobMonitor) -> String; static func decodeMonitor(_ json: String) -> JobMonitor?
-///         func loadMonitors(_ c: RedisConnection) throws -> MonitorTable
+///         func loadMonitors(_ c: RedisConnection, unreadable: ((String) -> Void)? = nil) throws -> MonitorTable
 ///
 /// Control entries (`pause`, `resume`, `define`, `reload`) go through `<prefix>events` like
 /// run reports, so the single writer applies them in order with everything else and a
@@ -134,8 +134,9 @@ public struct MonitorStore: Sendable {
         return d
     }
 
-    /// Every job's state, by HSCAN so 100,000 jobs never arrive as one giant reply.
-    public func loadMonitors(_ c: RedisConnection) throws -> MonitorTable {
+    /// Every job's state, by HSCAN so 100,000 jobs never arrive as one giant reply. A state
+    /// that cannot be decoded is skipped and named to `unreadable`.
+    public func loadMonitors(_ c: RedisConnection, unreadable: ((String) -> Void)? = nil) throws -> MonitorTable {
         let jobs = try c.command(["HLEN", state]).integer ?? 0
         var monitors = MonitorTable(minimumCapacity: Int(jobs))
         var cursor = "0"
@@ -146,9 +147,8 @@ public struct MonitorStore: Sendable {
             }
             cursor = next
             for i in stride(from: 0, to: items.count - 1, by: 2) {
-                if let job = items[i].string, let json = items[i + 1].string, let monitor = Self.decodeMonitor(json) {
-                    monitors[job] = monitor
-                }
+                guard let job = items[i].string, let json = items[i + 1].string else { continue }
+                if let monitor = Self.decodeMonitor(json) { monitors[job] = monitor } else { unreadable?(job) }
             }
         } while cursor != "0"
         return monitors
@@ -267,6 +267,7 @@ struct BatchWrites {
             }
             if reply.isNull { return }
             if reply.isError { throw RedisError(.server, "persisting a batch: EXEC answered \(reply.text)") }
+            guard reply.isArray else { throw RedisError(.protocolViolation, "persisting a batch: EXEC answered neither results nor null") }
             for i in 0..<reply.count {
                 if let result = reply[i], result.isError { throw RedisError(.server, "persisting a batch: \(result.text)") }
             }

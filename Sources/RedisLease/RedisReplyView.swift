@@ -13,6 +13,7 @@ public struct RedisReplyView {
 
     public var isNull: Bool { reply.pointee.type == REDIS_REPLY_NIL }
     public var isError: Bool { reply.pointee.type == REDIS_REPLY_ERROR }
+    public var isArray: Bool { reply.pointee.type == REDIS_REPLY_ARRAY }
 
     /// Elements of an array reply; 0 for anything else.
     public var count: Int { reply.pointee.type == REDIS_REPLY_ARRAY ? Int(reply.pointee.elements) : 0 }
@@ -48,18 +49,21 @@ public struct RedisReplyView {
     public var integer: Int64? {
         if reply.pointee.type == REDIS_REPLY_INTEGER { return Int64(reply.pointee.integer) }
         let digits = bytes
-        guard !digits.isEmpty, digits.count <= 19 else { return nil }
+        guard !digits.isEmpty, digits.count <= 20 else { return nil }
+        // Accumulated as a negative number, whose range includes Int64.min; an entry anyone
+        // can XADD must never trap on overflow.
         var value: Int64 = 0
-        var negative = false
-        for (i, c) in digits.enumerated() {
-            if i == 0, c == UInt8(ascii: "-"), digits.count > 1 {
-                negative = true
-                continue
-            }
+        let negative = digits[0] == UInt8(ascii: "-")
+        guard !negative || digits.count > 1 else { return nil }
+        for c in negative ? digits.dropFirst() : digits[...] {
             guard c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9") else { return nil }
-            value = value * 10 + Int64(c - UInt8(ascii: "0"))
+            let (shifted, o1) = value.multipliedReportingOverflow(by: 10)
+            let (next, o2) = shifted.subtractingReportingOverflow(Int64(c - UInt8(ascii: "0")))
+            guard !o1, !o2 else { return nil }
+            value = next
         }
-        return negative ? -value : value
+        if negative { return value }
+        return value == .min ? nil : -value
     }
 
     /// The whole reply, decoded.

@@ -55,14 +55,25 @@ final class StateJSONTests: XCTestCase {
         var monitor = JobMonitor(spec: unscheduledJob(), firstSeen: 5)
         _ = monitor.run("0196f2a1b2c3d4e5f6a7", from: 100, to: 150)
         _ = monitor.run("run-2", from: 200, to: 250)
-        let hex = try XCTUnwrap(monitor.json.range(of: #""finishedRunIDs":"[0-9a-f]{32}""#, options: .regularExpression))
-        let old = monitor.json.replacingCharacters(in: hex, with: #""finishedRunIDs":["0196f2a1b2c3d4e5f6a7","run-2"]"#)
+        let stored = try XCTUnwrap(monitor.json.range(of: ##""finishedRunIDs":\["#[0-9a-f]{16}","#[0-9a-f]{16}"\]"##,
+                                                      options: .regularExpression))
+        let old = monitor.json.replacingCharacters(in: stored, with: #""finishedRunIDs":["0196f2a1b2c3d4e5f6a7","run-2"]"#)
         var restored = try JSONDecoder().decode(JobMonitor.self, from: Data(old.utf8))
         XCTAssertEqual(restored, monitor)
         XCTAssertTrue(restored.runStarted(runID: "run-2", host: "h", at: 300).isEmpty, "a redelivered start is ignored")
         XCTAssertNil(restored.runningRuns["run-2"])
-        XCTAssertThrowsError(try JSONDecoder().decode(
-            JobMonitor.self, from: Data(monitor.json.replacingCharacters(in: hex, with: #""finishedRunIDs":"0123""#).utf8)))
+    }
+
+    /// The version before fingerprints decodes this field as a list of strings: new state
+    /// must stay readable by it, or a rollback would drop every job's state.
+    func testNewStateIsAListOfStringsAsTheEarlierVersionReadIt() throws {
+        var monitor = JobMonitor(spec: unscheduledJob(), firstSeen: 5)
+        _ = monitor.run("run-1", from: 100, to: 150)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(monitor.json.utf8)) as? [String: Any])
+        let entries = try XCTUnwrap(object["finishedRunIDs"] as? [String])
+        XCTAssertEqual(entries.count, 1)
+        XCTAssertFalse(monitor.runStarted(runID: String(entries[0]), host: "h", at: 300).isEmpty,
+                       "a stored fingerprint is not mistaken for the run id it is spelled as")
     }
 
     func testRememberedRunsAreTheNewestSixtyFour() {

@@ -60,4 +60,20 @@ final class RESPBufferTests: XCTestCase {
         XCTAssertEqual(try connection.command(["GET", "t:n"]).string, "-42")
         XCTAssertEqual(try connection.command(["ECHO", "x"]) { $0.text }, "x")
     }
+
+    /// Stream fields are anyone's to XADD: a number too large for Int64 is not a number,
+    /// and must never trap (it would crash every replica that re-claims the entry).
+    func testIntegersOutOfRangeOrMalformedAreNil() throws {
+        let server = try startRedis()
+        let connection = RedisConnection(endpoint: RedisEndpoint(host: "127.0.0.1", port: server.port))
+        let cases: [(String, Int64?)] = [
+            ("0", 0), ("7", 7), ("-1", -1), ("9223372036854775807", .max), ("-9223372036854775808", .min),
+            ("9223372036854775808", nil), ("9999999999999999999", nil), ("-9223372036854775809", nil),
+            ("18446744073709551616", nil), ("-", nil), ("", nil), ("1-2", nil), ("+5", nil), ("1.5", nil), (" 1", nil),
+        ]
+        let echoes = RESPBuffer(cases.map { ["ECHO", $0.0] })
+        var parsed: [Int64?] = []
+        try connection.pipeline([echoes]) { _, reply in parsed.append(reply.integer) }
+        XCTAssertEqual(parsed, cases.map(\.1))
+    }
 }

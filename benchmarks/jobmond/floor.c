@@ -47,10 +47,10 @@ int main(int argc, char **argv) {
             ack[i + 3] = id;
             if (!writes) continue;
             redisAppendCommand(c, "SET floor:run:%s %b PX 86400000", id, record, sizeof record);
-            redisAppendCommand(c, "ZADD floor:runs:%zu 1 %s", i % 1000, id);
-            redisAppendCommand(c, "XADD floor:changes MINID ~ 0 * job j%zu from up to running at 1 reason r alert x",
-                               i % 1000);
-            redisAppendCommand(c, "HSET floor:state j%zu %b", i % 1000, state, sizeof state);
+            redisAppendCommand(c, "ZADD floor:runs:%lu 1 %s", (unsigned long)(i % 1000), id);
+            redisAppendCommand(c, "XADD floor:changes MINID ~ 0 * job j%lu from up to running at 1 reason r alert x",
+                               (unsigned long)(i % 1000));
+            redisAppendCommand(c, "HSET floor:state j%lu %b", (unsigned long)(i % 1000), state, sizeof state);
             queued += 4;
         }
         if (writes) { redisAppendCommand(c, "EXEC"); queued++; }
