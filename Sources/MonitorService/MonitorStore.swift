@@ -170,6 +170,8 @@ struct BatchWrites {
     private(set) var acks: [String] = []
     private(set) var alertCount = 0
     private var trimmedJobs: Set<String> = []
+    private var runs: [RunKey: PendingRun] = [:]
+    private var runOrder: [RunKey] = []
 
     /// `expectedEvents`: how many reports the batch holds, to size its buffer once.
     init(store: MonitorStore, historyMs: Int64, now: Int64, expectedEvents: Int = 0) {
@@ -179,32 +181,42 @@ struct BatchWrites {
         writes = RESPBuffer(reservingCapacity: expectedEvents * 1_024)
     }
 
-    var isEmpty: Bool { writes.count == 0 && dirtyJobs.isEmpty && acks.isEmpty }
+    var isEmpty: Bool { writes.count == 0 && runs.isEmpty && dirtyJobs.isEmpty && acks.isEmpty }
 
     mutating func touched(_ job: String) { dirtyJobs.insert(job) }
     mutating func ack(_ id: String) { acks.append(id) }
 
-    /// The run's record and its place in the job's history, both kept `history_days`. A
-    /// finish whose start was recorded is already listed: only its record changes.
+    /// The run's record and its place in the job's history, both kept `history_days`, written
+    /// once per batch in their newest form: a run that starts and finishes within one batch
+    /// (a backlog being caught up) is one SET. A finish whose start was recorded is already
+    /// listed: only its record changes.
     mutating func run(_ job: String, _ run: RunRecord, finished: Bool, listed: Bool = false) {
-        writes.command("SET", 4)
-        writes.argument(store.run(job, run.runID))
-        writes.argument(MonitorStore.encodeRun(run))
-        writes.argument("PX")
-        writes.argument(historyMs)
-        if !listed {
-            writes.command("ZADD", 3)
-            writes.argument(store.runs(job))
-            writes.argument(run.startedAt)
-            writes.argument(run.runID)
+        let key = RunKey(job: job, runID: run.runID)
+        if let pending = runs[key] {
+            runs[key] = PendingRun(record: run, needsIndex: pending.needsIndex || !listed)
+        } else {
+            runs[key] = PendingRun(record: run, needsIndex: !listed)
+            runOrder.append(key)
         }
-        // Trimming once per job and batch is enough: the cutoff hardly moves within one.
-        if finished, trimmedJobs.insert(job).inserted {
+        // Trimming the index at one finish in sixteen, at random, keeps that command off the
+        // common path; the index then outlives its records by a few runs, whose ids readers
+        // skip (their records have expired).
+        if finished, UInt8.random(in: 0..<16) == 0, trimmedJobs.insert(job).inserted {
             writes.command("ZREMRANGEBYSCORE", 3)
             writes.argument(store.runs(job))
             writes.argument("-inf")
             writes.argument("(" + String(now - historyMs))
         }
+    }
+
+    private struct RunKey: Hashable {
+        let job: String
+        let runID: String
+    }
+
+    private struct PendingRun {
+        let record: RunRecord
+        let needsIndex: Bool
     }
 
     mutating func change(_ job: String, from: String, to: String, at: Int64, reason: String, alert: String) {
@@ -279,6 +291,20 @@ struct BatchWrites {
     /// The batch's writes with every touched job's state, then its acknowledgements; state
     /// entries and acks are chunked to keep each command and reply small.
     mutating func transaction(monitors: MonitorTable) -> (writes: RESPBuffer, acks: [[String]]) {
+        for key in runOrder {
+            guard let pending = runs[key] else { continue }
+            writes.command("SET", 4)
+            writes.argument(store.run(key.job, key.runID))
+            writes.argument(MonitorStore.encodeRun(pending.record))
+            writes.argument("PX")
+            writes.argument(historyMs)
+            if pending.needsIndex {
+                writes.command("ZADD", 3)
+                writes.argument(store.runs(key.job))
+                writes.argument(pending.record.startedAt)
+                writes.argument(key.runID)
+            }
+        }
         let jobs = Array(dirtyJobs)
         for start in stride(from: 0, to: jobs.count, by: 500) {
             let chunk = jobs[start..<min(start + 500, jobs.count)].compactMap { job in

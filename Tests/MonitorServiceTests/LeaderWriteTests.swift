@@ -1,4 +1,5 @@
 import JobwatchTestSupport
+import MonitorCore
 @testable import MonitorService
 import RedisLease
 import XCTest
@@ -52,4 +53,31 @@ final class LeaderWriteTests: XCTestCase {
         XCTAssertTrue(try BatchWrites.writeAsLeader(connection, (batch, acks), leaderKey: "t:mon:leader", owner: "me"))
         XCTAssertEqual(try connection.command(["XPENDING", "t:events", "jobmond"]).array?.first?.integer, 0)
     }
+
+    /// A backlog holds a run's start and finish in one batch: its record is written once, in
+    /// its finished form, and listed once in the job's history.
+    func testARunStartedAndFinishedInOneBatchIsWrittenOnce() throws {
+        _ = try connection.command(["SET", "t:mon:leader", "me", "PX", "10000"])
+        let store = MonitorStore(prefix: "t:")
+        var writes = BatchWrites(store: store, historyMs: 86_400_000, now: 10_000)
+        let started = RunRecord(runID: "r1", host: "web1", startedAt: 9_000)
+        var finished = started
+        finished.finishedAt = 9_500
+        finished.outcome = .success
+        writes.run("job", started, finished: false)
+        writes.run("job", finished, finished: true, listed: true)
+        writes.run("other", RunRecord(runID: "r2", host: "web2", startedAt: 9_100), finished: false)
+        _ = try connection.command(["CONFIG", "RESETSTAT"])
+        XCTAssertTrue(try BatchWrites.writeAsLeader(connection, writes.transaction(monitors: MonitorTable()),
+                                                    leaderKey: "t:mon:leader", owner: "me"))
+        let stats = try connection.command(["INFO", "commandstats"]).string ?? ""
+        XCTAssertTrue(stats.contains("cmdstat_set:calls=2,"), stats)
+        XCTAssertTrue(stats.contains("cmdstat_zadd:calls=2,"), stats)
+        let record = try XCTUnwrap(connection.command(["GET", store.run("job", "r1")]).string.flatMap(MonitorStore.decodeRun))
+        XCTAssertEqual(record, finished)
+        XCTAssertEqual(try connection.command(["ZRANGE", store.runs("job"), "0", "-1", "WITHSCORES"]).array?.compactMap(\.string),
+                       ["r1", "9000"])
+        XCTAssertEqual(try connection.command(["PTTL", store.run("other", "r2")]).integer.map { $0 > 86_000_000 }, true)
+    }
 }
+
