@@ -12,7 +12,8 @@ N=${N:-100000}; RUNS=${RUNS:-64}
 prefix="jw:"; mport=$(free_port)
 r() { redis-cli -p "$port" "$@"; }
 cleanup="$cleanup; kill \${mpid:-0} 2>/dev/null || true"
-mkdir -p "$work/jobs.d"
+export JOBWATCH_JOBS_DIR="$work/jobs.d"   # lib.sh's points at $work; the environment wins over the file
+mkdir -p "$JOBWATCH_JOBS_DIR"
 cat > "$JOBWATCH_CONFIG" <<YAML
 redis: redis://127.0.0.1:$port/0
 key_prefix: "$prefix"
@@ -35,9 +36,11 @@ stop_jobmond() { kill -TERM $mpid; wait $mpid || true; }
 
 # A template job with $runs runs; its state, as jobmond wrote it, becomes every job's.
 template() {
-    r FLUSHALL >/dev/null; rm -f "$work"/jobs.d/*
+    r FLUSHALL >/dev/null; find "$work/jobs.d" -name "*.yaml" -delete
     printf "$job" > "$work/jobs.d/template-job.yaml"
     start_jobmond $(( $(grep -c "leading: loaded" "$work/jobmond.log" || true) + 1 ))
+    # The leader writes a loaded job's first state just after saying it has loaded.
+    until [ "$(r HEXISTS "${prefix}mon:state" template-job)" = 1 ]; do sleep 0.05; done
     python3 - "$port" "$1" <<'PY'
 import random, sys, time
 sys.path.insert(0, "benchmarks/jobmond")
