@@ -89,8 +89,10 @@ public struct JobMonitor: Codable, Sendable, Equatable {
         guard !finishedRunIDs.contains(runID) else { return [] }
         var actions: [MonitorAction] = []
         endPauseIfDue(at)
+        // Reports are anyone's to write: an absurd duration must not overflow.
+        let (start, overflow) = at.subtractingReportingOverflow(durationMs)
         var run = runningRuns.removeValue(forKey: runID)
-            ?? RunRecord(runID: runID, host: host ?? "unknown", startedAt: at - durationMs)
+            ?? RunRecord(runID: runID, host: host ?? "unknown", startedAt: overflow ? (durationMs > 0 ? .min : .max) : start)
         overdueRunIDs.remove(runID)
         finishedRunIDs.insert(runID, limit: Self.rememberedRuns)
         run.finishedAt = at

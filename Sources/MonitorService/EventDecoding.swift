@@ -111,7 +111,7 @@ private struct RawEventFields {
         else if name.equals("until") { until = Self.time(value) }
         else if name.equals("exit_code") { exitCode = value.integer.map(Int.init) }
         else if name.equals("signal") { signal = value.integer.map(Int.init) }
-        else if name.equals("duration_ms") { durationMs = value.integer }
+        else if name.equals("duration_ms") { durationMs = value.integer.flatMap { $0 >= 0 ? $0 : nil } }
         else if name.equals("fence") { fence = value.integer }
         else if name.equals("outcome") { outcome = RunOutcome(rawValue: value.text) }
         else if name.equals("output_tail") { outputTail = value.bytes.isEmpty ? nil : value.text }

@@ -98,6 +98,15 @@ final class RunOutcomeTests: XCTestCase {
         XCTAssertEqual(actions.raised.first?.lastRun?.host, "db1")
     }
 
+    func testAFinishWithAnAbsurdDurationDoesNotOverflow() throws {
+        var monitor = JobMonitor(spec: try tenSecondJob(), firstSeen: 1_000)
+        _ = monitor.runFinished(runID: "far", at: -62_135_596_800_000, exitCode: 0, signal: nil, outcome: .success,
+                                durationMs: .max)
+        XCTAssertEqual(monitor.lastRun?.startedAt, .min, "clamped, not trapped")
+        _ = monitor.runFinished(runID: "back", at: .max - 5, exitCode: 0, signal: nil, outcome: .success, durationMs: -10)
+        XCTAssertEqual(monitor.lastRun?.startedAt, .max)
+    }
+
     func testSkipIsSeenButIsNotARun() throws {
         var monitor = JobMonitor(spec: try tenSecondJob(), firstSeen: 1_000)
         XCTAssertEqual(monitor.skipped(host: "web2", at: 10_100).changes.map(\.to), [.late])

@@ -39,6 +39,31 @@ final class EngineRestartTests: EngineTestCase {
         await second.stop()
     }
 
+    /// The stream is anyone's to XADD: numbers past Int64 and absurd durations are entries
+    /// the leader applies or skips, never a crash that every replica re-claims in turn.
+    func testHostileNumbersInStreamEntriesNeverStopTheLeader() async throws {
+        let h = try makeHarness()
+        let engine = try h.engine()
+        engine.start()
+        let hostile: [[String]] = [
+            ["duration_ms", "-9223372036854775808", "exit_code", "99999999999999999999", "finished_at", "0001-01-01T00:00:00Z"],
+            ["duration_ms", "9223372036854775807", "signal", "-9223372036854775809", "finished_at", "0001-01-01T00:00:00Z"],
+            ["duration_ms", "18446744073709551616", "fence", "9223372036854775808"],
+        ]
+        for (i, fields) in hostile.enumerated() {
+            let reply = try h.connection.command(["XADD", h.store.events, "*", "type", "finish", "job", "odd",
+                                                  "run_id", "hostile-\(i)", "host", "x", "outcome", "failure"] + fields)
+            XCTAssertFalse(reply.isError, "\(reply)")
+        }
+        try h.start("odd", "after")
+        try h.finish("odd", "after")
+        XCTAssertTrue(try h.waitUntilApplied(10), "every entry applied and acknowledged")
+        let monitor = try XCTUnwrap(h.monitor("odd"))
+        XCTAssertEqual(monitor.lastRun?.runID, "after")
+        XCTAssertEqual(monitor.lastRun?.outcome, .success)
+        await engine.stop()
+    }
+
     func testDeadlinePassedWhileDownAlertsOnceOnStartUp() async throws {
         let h = try makeHarness()
         try h.writeJob("tick", "schedule: every 2s\ngrace: 1s\n")
