@@ -128,7 +128,7 @@ for ((round = 0; round < ROUNDS; round++)); do
     first=${first:-$occ}
     sleep 5
 done
-sleep 8
+sleep $((8 + ALERT_JOBS / 500))   # a mass miss (ALERT_JOBS=10000) takes seconds to deliver
 put alert_first_occ_ms "$first"
 put alert_rss "$(rss_mb)"
 
