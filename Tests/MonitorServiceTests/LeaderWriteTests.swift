@@ -79,5 +79,28 @@ final class LeaderWriteTests: XCTestCase {
                        ["r1", "9000"])
         XCTAssertEqual(try connection.command(["PTTL", store.run("other", "r2")]).integer.map { $0 > 86_000_000 }, true)
     }
+
+    /// The run index is trimmed at some finishes, not all: over a few hundred finishes it is
+    /// trimmed (the chance it is not, at one in sixteen, is below 10⁻⁵).
+    func testTheRunIndexIsTrimmedPastHistoryDays() throws {
+        _ = try connection.command(["SET", "t:mon:leader", "me", "PX", "10000"])
+        let store = MonitorStore(prefix: "t:")
+        func batch(_ range: Range<Int>, startedAt: Int64) throws {
+            var writes = BatchWrites(store: store, historyMs: 1_000, now: 100_000)
+            for i in range {
+                var run = RunRecord(runID: "r\(i)", host: "h", startedAt: startedAt + Int64(i))
+                run.finishedAt = run.startedAt + 1
+                writes.run("job", run, finished: true)
+            }
+            XCTAssertTrue(try BatchWrites.writeAsLeader(connection, writes.transaction(monitors: MonitorTable()),
+                                                        leaderKey: "t:mon:leader", owner: "me"))
+        }
+        try batch(0..<300, startedAt: 1_000)   // long past history_days
+        XCTAssertEqual(try connection.command(["ZCARD", store.runs("job")]).integer, 300)
+        try batch(300..<600, startedAt: 99_000)
+        XCTAssertEqual(try connection.command(["ZCOUNT", store.runs("job"), "-inf", "(99000"]).integer, 0,
+                       "the entries older than history_days are gone")
+        XCTAssertEqual(try connection.command(["ZCARD", store.runs("job")]).integer, 300)
+    }
 }
 
