@@ -171,7 +171,6 @@ struct BatchWrites {
     private(set) var alertCount = 0
     private var trimmedJobs: Set<String> = []
     private var runs: [RunKey: PendingRun] = [:]
-    private var runOrder: [RunKey] = []
 
     /// `expectedEvents`: how many reports the batch holds, to size its buffer once.
     init(store: MonitorStore, historyMs: Int64, now: Int64, expectedEvents: Int = 0) {
@@ -192,12 +191,7 @@ struct BatchWrites {
     /// listed: only its record changes.
     mutating func run(_ job: String, _ run: RunRecord, finished: Bool, listed: Bool = false) {
         let key = RunKey(job: job, runID: run.runID)
-        if let pending = runs[key] {
-            runs[key] = PendingRun(record: run, needsIndex: pending.needsIndex || !listed)
-        } else {
-            runs[key] = PendingRun(record: run, needsIndex: !listed)
-            runOrder.append(key)
-        }
+        runs[key] = PendingRun(record: run, needsIndex: runs[key]?.needsIndex == true || !listed)
         // Trimming the index at one finish in sixteen (by the run id's hash: no random-number
         // syscall per event) keeps that command off the common path; the index then outlives
         // its records by a few runs, whose ids readers skip (their records have expired).
@@ -291,8 +285,8 @@ struct BatchWrites {
     /// The batch's writes with every touched job's state, then its acknowledgements; state
     /// entries and acks are chunked to keep each command and reply small.
     mutating func transaction(monitors: MonitorTable) -> (writes: RESPBuffer, acks: [[String]]) {
-        for key in runOrder {
-            guard let pending = runs[key] else { continue }
+        // In any order: the transaction applies them at once.
+        for (key, pending) in runs {
             writes.command("SET", 4)
             writes.argument(store.run(key.job, key.runID))
             writes.argument(MonitorStore.encodeRun(pending.record))
