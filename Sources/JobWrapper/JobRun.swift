@@ -134,7 +134,8 @@ public struct JobRun {
             owner = String(Int64(time(nil)) + cronlock.releaseSeconds + 1)
             claim = nil
         }
-        let client = LeaseClient(topology: settings.topology)
+        let client = LeaseClient(topology: settings.topology, replicaAcks: settings.config.replicaAcks(for: settings.topology),
+                                 replicaTimeoutMs: Int(settings.config.redisWaitTimeout.milliseconds))
         if let claim { diagnostics.info("claiming occurrence \(rfc3339(claim.epoch, timeZone: job.timezone))") }
         let ttl = settings.lockTTL.milliseconds
         let waitUntil = monotonicMs() + settings.lockWait.milliseconds
@@ -143,8 +144,16 @@ public struct JobRun {
             reports?.useRedis(client)
             while true {
                 let sentAt = monotonicMs()
-                switch try client.acquire(keys: keys, owner: owner, ttlMs: ttl, claim: claim) {
-                case .acquired(let fence, let validFor):
+                let outcome = try client.acquire(keys: keys, owner: owner, ttlMs: ttl, claim: claim)
+                switch outcome {
+                case .unreplicated where settings.config.onRedisDown == .skip:
+                    client.giveBack(keys: keys, owner: owner, claim: claim)
+                    diagnostics.error("no Redis replica acknowledged the lease within \(settings.config.redisWaitTimeout), not running \(job.name) (on_redis_down: skip): a failover could lose the claim and run it twice")
+                    return .exit(ExitCode.wrapperError)
+                case .acquired(let fence, let validFor), .unreplicated(let fence, let validFor):
+                    if case .unreplicated = outcome {
+                        diagnostics.warning("no Redis replica acknowledged the lease within \(settings.config.redisWaitTimeout): running \(job.name) anyway (on_redis_down: run); a failover now could let another host run this occurrence too")
+                    }
                     let timeline = LeaseTimeline(ttlMs: ttl, acquiredAt: sentAt, validForMs: validFor)
                     return .held(HeldLease(client: client, keys: keys, owner: owner, timeline: timeline, policy: job.onLockLost),
                                  fence: fence, occurrence: claim?.epoch)

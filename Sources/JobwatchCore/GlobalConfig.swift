@@ -14,6 +14,10 @@ public struct GlobalConfig: Sendable {
     public var redisPassword: Secret?
     public var keyPrefix = "jobwatch:"
     public var onRedisDown = RedisDownPolicy.skip
+    /// Replicas that must acknowledge a lease grant and a run report (`WAIT`) before they
+    /// count as safe from a failover; nil: 1 with Sentinel, 0 otherwise (`replicaAcks`).
+    public var redisWaitReplicas: Int?
+    public var redisWaitTimeout = Timespan(milliseconds: 250)
     public var report = ReportTransport.redis
     public var monitorURL = "http://127.0.0.1:8427"
     public var token: Secret?
@@ -30,7 +34,7 @@ public struct GlobalConfig: Sendable {
     public init() {}
 
     public static let keys = [
-        "redis", "redis_password", "key_prefix", "on_redis_down", "report", "monitor_url", "token", "gelf",
+        "redis", "redis_password", "key_prefix", "on_redis_down", "redis_wait_replicas", "redis_wait_timeout", "report", "monitor_url", "token", "gelf",
         "gelf_compression", "gelf_chunk_size", "jobs_dir", "spool_dir", "timezone", "monitor",
     ]
 
@@ -62,14 +66,20 @@ public struct GlobalConfig: Sendable {
             m.rejectUnknownKeys(allowed: Self.keys, context: "config")
             if let urls = m.strings("redis") {
                 if urls.isEmpty { file.problem("redis: needs at least one URL", at: m.node("redis")) }
-                for url in urls where (try? RedisTopology.parse([url])) == nil {
+                let invalid = urls.filter { (try? RedisTopology.parse([$0])) == nil }
+                for url in invalid {
                     file.problem("redis: invalid URL \"\(url)\" (redis://[user@]host:port/db or redis-sentinel://h1:26379,h2:26379/master/db)", at: m.node("redis"))
+                }
+                if invalid.isEmpty, !urls.isEmpty {
+                    do { _ = try RedisTopology.parse(urls) } catch { file.problem("redis: \(error)", at: m.node("redis")) }
                 }
                 redis = urls
             }
             redisPassword = m.string("redis_password").map(Secret.init) ?? redisPassword
             keyPrefix = m.string("key_prefix") ?? keyPrefix
             onRedisDown = m.oneOf("on_redis_down", ["skip", "run"]).flatMap(RedisDownPolicy.init(rawValue:)) ?? onRedisDown
+            redisWaitReplicas = m.int("redis_wait_replicas", range: 0...16) ?? redisWaitReplicas
+            redisWaitTimeout = m.timespan("redis_wait_timeout", atLeast: Timespan(milliseconds: 1)) ?? redisWaitTimeout
             report = m.oneOf("report", ["redis", "http"]).flatMap(ReportTransport.init(rawValue:)) ?? report
             monitorURL = m.string("monitor_url") ?? monitorURL
             token = m.string("token").map(Secret.init) ?? token
@@ -98,13 +108,19 @@ public struct GlobalConfig: Sendable {
         }
         if let v = env["JOBWATCH_REDIS"], !v.isEmpty {
             let urls = v.split(separator: ",").map { String($0).trimmingWhitespace() }
-            if (try? RedisTopology.parse(urls)) == nil { bad("JOBWATCH_REDIS", "invalid Redis URL list \"\(v)\"") }
+            do { _ = try RedisTopology.parse(urls) } catch { bad("JOBWATCH_REDIS", "invalid Redis URL list \"\(v)\": \(error)") }
             redis = urls
         }
         if let v = env["JOBWATCH_REDIS_PASSWORD"] { redisPassword = Secret(v) }
         if let v = env["JOBWATCH_KEY_PREFIX"] { keyPrefix = v }
         if let v = env["JOBWATCH_ON_REDIS_DOWN"] {
             if let p = RedisDownPolicy(rawValue: v) { onRedisDown = p } else { bad("JOBWATCH_ON_REDIS_DOWN", "must be skip or run") }
+        }
+        if let v = env["JOBWATCH_REDIS_WAIT_REPLICAS"] {
+            if let n = Int(v), (0...16).contains(n) { redisWaitReplicas = n } else { bad("JOBWATCH_REDIS_WAIT_REPLICAS", "must be 0-16") }
+        }
+        if let v = env["JOBWATCH_REDIS_WAIT_TIMEOUT"] {
+            if let t = Timespan(parsing: v), t.milliseconds >= 1 { redisWaitTimeout = t } else { bad("JOBWATCH_REDIS_WAIT_TIMEOUT", "must be a duration such as 250ms") }
         }
         if let v = env["JOBWATCH_REPORT"] {
             if let r = ReportTransport(rawValue: v) { report = r } else { bad("JOBWATCH_REPORT", "must be redis or http") }
@@ -124,6 +140,14 @@ public struct GlobalConfig: Sendable {
             if isKnownTimeZone(v) { timezone = v } else { bad("JOBWATCH_TIMEZONE", "unknown IANA time zone \"\(v)\"") }
         }
         if !problems.isEmpty { throw ConfigErrors(problems) }
+    }
+
+    /// How many replicas must acknowledge a grant or a report: `redis_wait_replicas`, or by
+    /// default 1 behind Sentinel (whose point is a replica to fail over to) and 0 otherwise.
+    public func replicaAcks(for topology: RedisTopology) -> Int {
+        if let redisWaitReplicas { return redisWaitReplicas }
+        if case .sentinel = topology { return 1 }
+        return 0
     }
 }
 

@@ -62,16 +62,12 @@ public struct MonitorEnvironment: Sendable {
         "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UInt32.random(in: 0...UInt32.max))"
     }
 
-    /// Monitor state lives on one master: a quorum's first master, or Sentinel's current one.
+    /// Monitor state lives on one master: a quorum's first master, or Sentinel's current one
+    /// (the connection follows failovers itself).
     private static func worker(config: GlobalConfig, name: String, timeoutMs: Int) -> RedisWorker {
         RedisWorker(name: name) {
             let password = try config.redisPassword?.resolve()
-            let topology = try RedisTopology.parse(config.redis).withPassword(password)
-            if case .single(let endpoint) = topology { return RedisConnection(endpoint: endpoint, timeoutMs: timeoutMs) }
-            if case .quorum(let endpoints) = topology { return RedisConnection(endpoint: endpoints[0], timeoutMs: timeoutMs) }
-            let client = LeaseClient(topology: topology, timeoutMs: timeoutMs)
-            try client.connect()
-            return client.masters[0]
+            return try RedisTopology.parse(config.redis).withPassword(password).primaryConnection(timeoutMs: timeoutMs)
         }
     }
 }

@@ -3,23 +3,31 @@ import SystemSupport
 import Glibc
 #endif
 
-/// Takes, renews and releases a job's lease on the configured Redis deployment.
+/// Takes, renews and releases a job's lease on the configured Redis deployment: the I/O
+/// only; `QuorumTally` decides what the answers mean.
 ///
 /// A single master and a Redlock quorum use the same code: each operation goes to every
-/// master and succeeds when a majority agrees (a majority of one is one). A Sentinel topology
-/// is resolved to its current master at connect time and then behaves like a single master.
+/// master and succeeds when a majority agrees (a majority of one is one). A Sentinel master is
+/// one connection that follows failovers by itself (`RedisConnection(sentinel:)`).
+///
+/// With `replicaAcks` > 0, every grant is followed by `WAIT replicaAcks timeout` in the same
+/// round trip, so the caller learns whether the claim would survive its master's failover.
 public final class LeaseClient {
     public let topology: RedisTopology
     public private(set) var masters: [RedisConnection] = []
     private let timeoutMs: Int
     private let attempts: Int
+    public let replicaAcks: Int
+    public let replicaTimeoutMs: Int
 
-    public var quorum: Int { masters.count / 2 + 1 }
+    public var quorum: Int { QuorumTally.quorum(of: masters.count) }
 
-    public init(topology: RedisTopology, timeoutMs: Int = 1000, attempts: Int = 3) {
+    public init(topology: RedisTopology, timeoutMs: Int = 1000, attempts: Int = 3, replicaAcks: Int = 0, replicaTimeoutMs: Int = 250) {
         self.topology = topology
         self.timeoutMs = timeoutMs
         self.attempts = attempts
+        self.replicaAcks = replicaAcks
+        self.replicaTimeoutMs = replicaTimeoutMs
     }
 
     /// Connects to the masters; throws unless at least a quorum is reachable.
@@ -29,8 +37,8 @@ public final class LeaseClient {
             masters = [RedisConnection(endpoint: e, timeoutMs: timeoutMs, attempts: attempts)]
         case .quorum(let es):
             masters = es.map { RedisConnection(endpoint: $0, timeoutMs: timeoutMs, attempts: attempts) }
-        case .sentinel(let sentinels, let name, let db, let user, let password):
-            masters = [try discoverMaster(sentinels: sentinels, name: name, db: db, user: user, password: password)]
+        case .sentinel(let master):
+            masters = [RedisConnection(sentinel: master, timeoutMs: timeoutMs, attempts: attempts)]
         }
         var failures: [RedisError] = []
         for m in masters {
@@ -44,6 +52,8 @@ public final class LeaseClient {
         }
     }
 
+    /// Takes the lock, the fencing token and (with `claim`) the occurrence in one script per
+    /// master. Anything short of a quorum is given back before this returns or throws.
     public func acquire(keys: LeaseKeys, owner: String, ttlMs: Int64, claim: OccurrenceClaim?) throws -> AcquireOutcome {
         var lockKeys = [keys.lock, keys.fence]
         var args = [owner, String(ttlMs)]
@@ -52,57 +62,59 @@ public final class LeaseClient {
             args += [claim.runID, String(claim.ttlSeconds)]
         }
         let started = monotonicMs()
-        var fences: [Int64] = []
-        var acquiredOn: [RedisConnection] = []
-        var refusal: AcquireOutcome?
-        var errors: [String] = []
-        var serverErrors: [String] = []
-        for m in masters {
-            do {
-                let reply = try m.evaluate(LeaseScripts.acquire, keys: lockKeys, args: args)
-                if case .error(let message) = reply {
-                    serverErrors.append("\(m.endpoint): \(message)")
-                    continue
-                }
-                guard let items = reply.array, items.count >= 2, let kind = items[1].string else {
-                    errors.append("unexpected reply from \(m.endpoint): \(reply)")
-                    continue
-                }
-                switch kind {
-                case "ok":
-                    fences.append(items.count > 2 ? items[2].integer ?? 0 : 0)
-                    acquiredOn.append(m)
-                case "lock" where refusal == nil:
-                    refusal = .lockHeld(holder: items.count > 2 ? items[2].string ?? "" : "", ttlMs: items.count > 3 ? items[3].integer ?? -1 : -1)
-                case "occurrence":
-                    refusal = .occurrenceTaken(runID: items.count > 2 ? items[2].string ?? "" : "")
-                default: break
-                }
-            } catch {
-                errors.append("\(error)")
+        let answers = masters.map { ask($0, keys: lockKeys, args: args) }
+        let decision = QuorumTally.acquire(answers, ttlMs: ttlMs, elapsedMs: monotonicMs() - started)
+        if case .acquired(let fence, let validity, let replicated) = decision {
+            return replicated ? .acquired(fence: fence, validForMs: validity) : .unreplicated(fence: fence, validForMs: validity)
+        }
+        for (m, answer) in zip(masters, answers) {
+            if case .granted = answer { giveBack(on: m, keys: keys, owner: owner, claim: claim) }
+        }
+        switch decision {
+        case .acquired: fatalError("handled above")
+        case .refused(let outcome): return outcome
+        case .failed(let configuration, let reason): throw RedisError(configuration ? .server : .unreachable, reason)
+        }
+    }
+
+    private func ask(_ m: RedisConnection, keys: [String], args: [String]) -> MasterAnswer {
+        do {
+            let (reply, acknowledgedBy) = try m.evaluate(LeaseScripts.acquire, keys: keys, args: args,
+                                                         waitingFor: replicaAcks, timeoutMs: replicaTimeoutMs)
+            if case .error(let message) = reply { return .refused("\(m.endpoint): \(message)") }
+            guard let items = reply.array, items.count >= 2, let kind = items[1].string else {
+                return .unreachable("unexpected reply from \(m.endpoint): \(reply)")
             }
-        }
-        // Redlock's validity: what is left of the TTL after the time spent asking, minus an
-        // allowance for clock drift between us and the servers.
-        let elapsed = monotonicMs() - started
-        let validity = ttlMs - elapsed - (ttlMs / 100 + 2)
-        if acquiredOn.count >= quorum && validity > 0 {
-            return .acquired(fence: fences.max() ?? 0, validForMs: validity)
-        }
-        for m in acquiredOn {
-            var releaseKeys = [keys.lock]
-            var releaseArgs = [owner]
-            if let claim {
-                releaseKeys.append(keys.occurrence(claim.epoch))
-                releaseArgs.append(claim.runID)
+            switch kind {
+            case "ok":
+                return .granted(fence: items.count > 2 ? items[2].integer ?? 0 : 0, replicated: acknowledgedBy >= replicaAcks)
+            case "lock":
+                return .lockHeld(holder: items.count > 2 ? items[2].string ?? "" : "", ttlMs: items.count > 3 ? items[3].integer ?? -1 : -1)
+            case "occurrence":
+                return .occurrenceTaken(runID: items.count > 2 ? items[2].string ?? "" : "")
+            default:
+                return .unreachable("unexpected reply from \(m.endpoint): \(reply)")
             }
-            _ = try? m.evaluate(LeaseScripts.release, keys: releaseKeys, args: releaseArgs)
+        } catch {
+            return .unreachable("\(error)")
         }
-        if let refusal { return refusal }
-        if !serverErrors.isEmpty {   // NOAUTH, NOPERM, a read-only replica: configuration, not an outage
-            throw RedisError(.server, (serverErrors + errors).joined(separator: "; "))
+    }
+
+    /// Gives back the lock and the occurrence claim on every master: a lease that was granted
+    /// but must not be used (short of a quorum, or not replicated with `on_redis_down: skip`),
+    /// so that a host waiting with `lock_wait` may take the occurrence.
+    public func giveBack(keys: LeaseKeys, owner: String, claim: OccurrenceClaim?) {
+        for m in masters { giveBack(on: m, keys: keys, owner: owner, claim: claim) }
+    }
+
+    private func giveBack(on m: RedisConnection, keys: LeaseKeys, owner: String, claim: OccurrenceClaim?) {
+        var releaseKeys = [keys.lock]
+        var releaseArgs = [owner]
+        if let claim {
+            releaseKeys.append(keys.occurrence(claim.epoch))
+            releaseArgs.append(claim.runID)
         }
-        throw RedisError(.unreachable, errors.isEmpty ? "no quorum of Redis masters answered" : errors.joined(separator: "; "))
+        _ = try? m.evaluate(LeaseScripts.release, keys: releaseKeys, args: releaseArgs)
     }
 
     /// Extends the lease on every master. Returns `.lost` only when enough masters answered
@@ -119,9 +131,11 @@ public final class LeaseClient {
                 errors.append("\(error)")
             }
         }
-        if renewed >= quorum { return .renewed }
-        if refused > masters.count - quorum { return .lost }
-        throw RedisError(.unreachable, errors.joined(separator: "; "))
+        switch QuorumTally.renew(renewed: renewed, refused: refused, masters: masters.count) {
+        case .renewed: return .renewed
+        case .lost: return .lost
+        case .undecided: throw RedisError(.unreachable, errors.joined(separator: "; "))
+        }
     }
 
     /// Gives the lease back; with `holdUntil` (Unix seconds) the key instead stays until then,
@@ -163,28 +177,4 @@ public final class LeaseClient {
         if reached == 0 { throw RedisError(.unreachable, "no Redis master reachable") }
         return previous
     }
-
-    private func discoverMaster(sentinels: [RedisEndpoint], name: String, db: Int, user: String?, password: String?) throws -> RedisConnection {
-        var problems: [String] = []
-        for s in sentinels {
-            let sentinel = RedisConnection(endpoint: s, timeoutMs: timeoutMs, attempts: 1)
-            do {
-                let reply = try sentinel.command(["SENTINEL", "get-master-addr-by-name", name])
-                guard let pair = reply.array, pair.count == 2, let host = pair[0].string, let port = pair[1].integer.map(Int.init) else {
-                    problems.append("sentinel \(s.host):\(s.port) does not know master \"\(name)\"")
-                    continue
-                }
-                let master = RedisConnection(endpoint: RedisEndpoint(host: host, port: port, db: db, user: user, password: password),
-                                             timeoutMs: timeoutMs, attempts: attempts)
-                // A sentinel may lag a failover: make sure the address really is a master.
-                let role = try master.command(["ROLE"])
-                if role.array?.first?.string == "master" { return master }
-                problems.append("sentinel \(s.host):\(s.port) named \(host):\(port), which is not a master")
-            } catch {
-                problems.append("sentinel \(s.host):\(s.port): \(error)")
-            }
-        }
-        throw RedisError(.unreachable, "cannot discover Redis master \"\(name)\": " + problems.joined(separator: "; "))
-    }
 }
-

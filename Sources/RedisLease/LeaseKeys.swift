@@ -37,6 +37,10 @@ public struct OccurrenceClaim: Sendable {
 public enum AcquireOutcome: Sendable, Equatable {
     /// The lease is ours until `validForMs` from the moment the request was sent.
     case acquired(fence: Int64, validForMs: Int64)
+    /// Granted by a quorum, but `WAIT` saw too few replicas acknowledge it in time: a failover
+    /// now could lose the claim and let a second host run the occurrence. The caller decides
+    /// (`on_redis_down`) whether to use it or give it back.
+    case unreplicated(fence: Int64, validForMs: Int64)
     case lockHeld(holder: String, ttlMs: Int64)
     case occurrenceTaken(runID: String)
 }

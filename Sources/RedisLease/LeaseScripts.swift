@@ -3,7 +3,13 @@
 enum LeaseScripts {
     /// KEYS: lock, fence[, occurrence]   ARGV: owner, ttl_ms[, run_id, occurrence_ttl_s]
     /// The occurrence is claimed only together with the lock: a host that finds the lock
-    /// busy must leave the occurrence free for a host that waits (`lock_wait`).
+    /// busy must leave the occurrence free for a host that waits (`lock_wait`). Our own lock
+    /// (this script re-sent after a dropped connection) counts as granted.
+    ///
+    /// The fencing token is the counter's INCR, raised to the server's clock in milliseconds
+    /// when it is behind: a master restarted without persistence (counter gone) still hands
+    /// out a token above every earlier one, as long as its clock did not step back, and
+    /// Redlock masters whose clocks agree to within the time between two runs agree too.
     static let acquire = RedisScript("""
         if #KEYS == 3 then
           local claimed = redis.call('GET', KEYS[3])
@@ -14,13 +20,20 @@ enum LeaseScripts {
           local ttl = redis.call('PTTL', KEYS[1])
           local expiry = tonumber(holder)
           -- A key without TTL whose value is a past Unix time was left by a crashed cronlock.
-          if not (ttl == -1 and expiry and expiry < tonumber(redis.call('TIME')[1])) then
+          if holder ~= ARGV[1] and not (ttl == -1 and expiry and expiry < tonumber(redis.call('TIME')[1])) then
             return {0, 'lock', holder or '', ttl}
           end
           redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
         end
         if #KEYS == 3 then redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[4]) end
-        return {1, 'ok', redis.call('INCR', KEYS[2])}
+        local fence = redis.call('INCR', KEYS[2])
+        local now = redis.call('TIME')
+        local clock = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+        if fence < clock then
+          fence = clock
+          redis.call('SET', KEYS[2], fence)
+        end
+        return {1, 'ok', fence}
         """)
 
     /// KEYS: lock   ARGV: owner, ttl_ms. 1 = extended, 0 = someone else's (or gone).

@@ -1,4 +1,5 @@
 import CHiredis
+import SystemSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,16 +10,39 @@ import Glibc
 /// costs a cron tick a known number of milliseconds, never a hang. After a transport error the
 /// hiredis context is unusable; the next call reconnects, up to `attempts` tries with doubling
 /// backoff.
+///
+/// A Sentinel-managed master is looked up at every (re)connect and checked with `ROLE`, and
+/// while the connection is in use the sentinels are asked again at most once a second
+/// (`recheckMs`): a failover is noticed by a refused connection, by a `READONLY` answer from
+/// the demoted master, or by that check when the old master still answers (a partition).
 public final class RedisConnection {
-    public let endpoint: RedisEndpoint
+    /// The server this connection talks to; for a Sentinel master, the one found last.
+    public private(set) var endpoint: RedisEndpoint
     public let timeoutMs: Int
     private let attempts: Int
     private var context: UnsafeMutablePointer<redisContext>?
+    private let locator: SentinelLocator?
+    /// Monotonic ms after which the sentinels are asked again whether `endpoint` is the master.
+    private var recheckAt: Int64 = 0
+
+    static let recheckMs: Int64 = 1000
+    /// After the sentinels could not be asked, keep using the master we have for this long.
+    static let recheckAfterFailureMs: Int64 = 5000
 
     public init(endpoint: RedisEndpoint, timeoutMs: Int = 1000, attempts: Int = 3) {
         self.endpoint = endpoint
         self.timeoutMs = timeoutMs
         self.attempts = max(1, attempts)
+        locator = nil
+    }
+
+    public init(sentinel master: SentinelMaster, timeoutMs: Int = 1000, attempts: Int = 3) {
+        endpoint = RedisEndpoint(host: "sentinel master \"\(master.name)\"", port: 0, db: master.db,
+                                 user: master.user, password: master.password)
+        self.timeoutMs = timeoutMs
+        self.attempts = max(1, attempts)
+        // Sentinels answer from memory: a slow one is as good as gone.
+        locator = SentinelLocator(master, timeoutMs: min(timeoutMs, 300))
     }
 
     deinit { disconnect() }
@@ -30,7 +54,19 @@ public final class RedisConnection {
 
     /// Connects (or reconnects) now; useful to fail fast before doing anything else.
     public func connect() throws {
-        if context != nil { return }
+        if context != nil {
+            guard let locator, monotonicMs() >= recheckAt else { return }
+            do {
+                if try locator.locate() == endpoint {
+                    recheckAt = monotonicMs() + Self.recheckMs
+                    return
+                }
+                disconnect()   // promoted elsewhere: reconnect below to the new master
+            } catch {
+                recheckAt = monotonicMs() + Self.recheckAfterFailureMs
+                return
+            }
+        }
         var lastError = RedisError(.unreachable, "cannot reach Redis at \(endpoint)")
         var backoffMs = 50
         for attempt in 1...attempts {
@@ -50,6 +86,13 @@ public final class RedisConnection {
     }
 
     private func openOnce() throws {
+        if let locator {
+            do {
+                endpoint = try locator.locate()
+            } catch where endpoint.port != 0 {
+                // No sentinel answers: the master we knew is still the best guess; ROLE decides.
+            }
+        }
         let tv = timeval(tv_sec: timeoutMs / 1000, tv_usec: suseconds_t((timeoutMs % 1000) * 1000))
         guard let c = redisConnectWithTimeout(endpoint.host, Int32(endpoint.port), tv) else {
             throw RedisError(.unreachable, "cannot allocate a Redis context")
@@ -70,6 +113,14 @@ public final class RedisConnection {
             }
             if endpoint.db != 0, case .error(let e) = try roundTrip(["SELECT", String(endpoint.db)]) {
                 throw RedisError(.server, "Redis at \(endpoint) refused SELECT \(endpoint.db): \(e)")
+            }
+            if locator != nil {
+                // A sentinel may lag a failover, or name a master that has just been demoted.
+                let role = try roundTrip(["ROLE"])
+                guard role.array?.first?.string == "master" else {
+                    throw RedisError(.unreachable, "\(endpoint), named by the sentinels, is not a master (failover in progress?)")
+                }
+                recheckAt = monotonicMs() + Self.recheckMs
             }
         } catch {
             disconnect()
@@ -96,6 +147,7 @@ public final class RedisConnection {
                 var replies: [RedisReply] = []
                 replies.reserveCapacity(commands.count)
                 for _ in commands { replies.append(try readReply()) }
+                if locator != nil, replies.contains(where: \.isReadOnly) { throw masterMoved() }
                 return replies
             } catch let e as RedisError where e.kind == .unreachable {
                 // A connection that idled out (server restart, timeout) gets one fresh try.
@@ -120,7 +172,9 @@ public final class RedisConnection {
                 var raw: UnsafeMutableRawPointer?
                 if redisGetReply(c, &raw) != REDIS_OK || raw == nil { throw transportError(c) }
                 defer { freeReplyObject(raw) }
-                return try read(RedisReplyView(UnsafePointer(raw!.assumingMemoryBound(to: redisReply.self))))
+                let view = RedisReplyView(UnsafePointer(raw!.assumingMemoryBound(to: redisReply.self)))
+                if locator != nil, view.isReadOnly { throw masterMoved() }
+                return try read(view)
             } catch let e as RedisError where e.kind == .unreachable {
                 failure = e
                 disconnect()
@@ -152,8 +206,10 @@ public final class RedisConnection {
                     var raw: UnsafeMutableRawPointer?
                     if redisGetReply(c, &raw) != REDIS_OK || raw == nil { throw transportError(c) }
                     defer { freeReplyObject(raw) }
+                    let view = RedisReplyView(UnsafePointer(raw!.assumingMemoryBound(to: redisReply.self)))
+                    if locator != nil, view.isReadOnly { throw masterMoved() }
                     do {
-                        try read(index, RedisReplyView(UnsafePointer(raw!.assumingMemoryBound(to: redisReply.self))))
+                        try read(index, view)
                     } catch {
                         disconnect()
                         throw error
@@ -206,6 +262,14 @@ public final class RedisConnection {
         let reply = raw!.assumingMemoryBound(to: redisReply.self)
         defer { freeReplyObject(raw) }
         return Self.decode(UnsafePointer(reply))
+    }
+
+    /// A write refused with READONLY was not applied: the server is a replica now. Dropping
+    /// the connection makes the next attempt ask the sentinels where the master went.
+    private func masterMoved() -> RedisError {
+        let error = RedisError(.unreachable, "Redis at \(endpoint) is no longer the master (READONLY): failover")
+        disconnect()
+        return error
     }
 
     private func transportError(_ c: UnsafeMutablePointer<redisContext>) -> RedisError {

@@ -32,6 +32,12 @@ public indirect enum RedisReply: Sendable, Equatable {
         if case .error = self { return true }
         return false
     }
+
+    /// A write refused because the server is a replica (it was a master before a failover).
+    var isReadOnly: Bool {
+        if case .error(let e) = self { return e.hasPrefix("READONLY") }
+        return false
+    }
 }
 
 public struct RedisError: Error, CustomStringConvertible, Sendable {

@@ -14,6 +14,8 @@ public struct RedisReplyView {
     public var isNull: Bool { reply.pointee.type == REDIS_REPLY_NIL }
     public var isError: Bool { reply.pointee.type == REDIS_REPLY_ERROR }
     public var isArray: Bool { reply.pointee.type == REDIS_REPLY_ARRAY }
+    /// See `RedisReply.isReadOnly`.
+    var isReadOnly: Bool { isError && bytes.starts(with: "READONLY".utf8) }
 
     /// Elements of an array reply; 0 for anything else.
     public var count: Int { reply.pointee.type == REDIS_REPLY_ARRAY ? Int(reply.pointee.elements) : 0 }

@@ -19,6 +19,20 @@ extension RedisConnection {
         }
         return reply
     }
+
+    /// The script, then `WAIT replicas timeoutMs` in the same round trip (when `replicas` > 0):
+    /// the reply and how many replicas acknowledged what the script wrote.
+    public func evaluate(_ script: RedisScript, keys: [String], args: [String],
+                         waitingFor replicas: Int, timeoutMs: Int) throws -> (RedisReply, acknowledgedBy: Int) {
+        guard replicas > 0 else { return (try evaluate(script, keys: keys, args: args), 0) }
+        let tail = [String(keys.count)] + keys + args
+        let wait = ["WAIT", String(replicas), String(timeoutMs)]
+        var replies = try pipeline([["EVALSHA", script.sha1] + tail, wait])
+        if case .error(let e) = replies[0], e.hasPrefix("NOSCRIPT") {
+            replies = try pipeline([["EVAL", script.source] + tail, wait])
+        }
+        return (replies[0], Int(replies[1].integer ?? 0))
+    }
 }
 
 /// SHA-1 of a script body: the name Redis caches it under. Only used on constant script

@@ -22,7 +22,7 @@ public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible {
 public enum RedisTopology: Sendable, Equatable {
     case single(RedisEndpoint)
     case quorum([RedisEndpoint])
-    case sentinel(sentinels: [RedisEndpoint], master: String, db: Int, user: String?, password: String?)
+    case sentinel(SentinelMaster)
 
     public struct ParseError: Error, CustomStringConvertible {
         public let description: String
@@ -33,11 +33,24 @@ public enum RedisTopology: Sendable, Equatable {
     public static func parse(_ urls: [String]) throws -> RedisTopology {
         let urls = urls.filter { !$0.isEmpty }
         guard !urls.isEmpty else { throw ParseError(description: "no Redis URL given") }
-        if urls.count == 1, urls[0].hasPrefix("redis-sentinel://") {
+        if urls.contains(where: { $0.hasPrefix("redis-sentinel://") }) {
+            guard urls.count == 1 else {
+                throw ParseError(description: "a redis-sentinel:// URL cannot be combined with other URLs: use one Sentinel URL (it lists every sentinel) or several redis:// masters for Redlock, not both")
+            }
             return try parseSentinel(String(urls[0].dropFirst("redis-sentinel://".count)))
         }
         let endpoints = try urls.map(parseRedis)
         return endpoints.count == 1 ? .single(endpoints[0]) : .quorum(endpoints)
+    }
+
+    /// One connection to where the monitor keeps its state: the single master, a quorum's
+    /// first master, or the Sentinel master wherever failovers move it.
+    public func primaryConnection(timeoutMs: Int) -> RedisConnection {
+        switch self {
+        case .single(let endpoint): return RedisConnection(endpoint: endpoint, timeoutMs: timeoutMs)
+        case .quorum(let endpoints): return RedisConnection(endpoint: endpoints[0], timeoutMs: timeoutMs)
+        case .sentinel(let master): return RedisConnection(sentinel: master, timeoutMs: timeoutMs)
+        }
     }
 
     /// Applies a password from `redis_password` to every endpoint whose URL had none.
@@ -51,7 +64,9 @@ public enum RedisTopology: Sendable, Equatable {
         switch self {
         case .single(let e): return .single(fill(e))
         case .quorum(let es): return .quorum(es.map(fill))
-        case .sentinel(let s, let m, let db, let user, let pw): return .sentinel(sentinels: s, master: m, db: db, user: user, password: pw ?? password)
+        case .sentinel(var master):
+            master.password = master.password ?? password
+            return .sentinel(master)
         }
     }
 
@@ -88,7 +103,7 @@ public enum RedisTopology: Sendable, Equatable {
             guard let d = Int(parts[2]), d >= 0 else { throw ParseError(description: "invalid database number in Sentinel URL") }
             db = d
         }
-        return .sentinel(sentinels: sentinels, master: parts[1], db: db, user: user, password: password)
+        return .sentinel(SentinelMaster(sentinels: sentinels, name: parts[1], db: db, user: user, password: password))
     }
 
     private static func takeCredentials(_ rest: inout Substring) -> (String?, String?) {

@@ -26,6 +26,8 @@ public final class RunReporter {
     public let spool: Spool
     private let transport: ReportTransport
     private let keyPrefix: String
+    private let replicaAcks: Int
+    private let replicaTimeoutMs: Int
     private let http: HTTPEventTransport
     private let info: (String) -> Void
     private let warning: (String) -> Void
@@ -35,6 +37,8 @@ public final class RunReporter {
         self.redis = redis
         transport = config.report
         keyPrefix = config.keyPrefix
+        replicaAcks = (try? RedisTopology.parse(config.redis)).map(config.replicaAcks(for:)) ?? 0
+        replicaTimeoutMs = Int(config.redisWaitTimeout.milliseconds)
         http = HTTPEventTransport(monitorURL: config.monitorURL, token: config.token)
         spool = Spool(directory: config.spoolDir, warn: warning)
         self.info = info
@@ -50,9 +54,18 @@ public final class RunReporter {
             if r.remaining > 0 { info("\(r.remaining) report(s) still spooled in \(spool.directory)\(r.failure.map { ": \($0)" } ?? "")") }
             return
         }
-        switch deliver(event) {
+        var unconfirmed: String?
+        switch deliver(event, unconfirmed: &unconfirmed) {
         case .delivered:
-            return
+            guard let unconfirmed else { return }
+            // Delivered, but a failover could still lose it: one more copy goes through the
+            // spool (the monitor applies a run's start and finish once, however often they come).
+            do {
+                let path = try spool.write(event)
+                info("the \(event.kind.rawValue) report of \(event.job) is in Redis but \(unconfirmed); a copy is spooled as \(path)")
+            } catch {
+                warning("the \(event.kind.rawValue) report of \(event.job) is in Redis but \(unconfirmed), and cannot be spooled: \(error)")
+            }
         case .rejected(let why):
             warning("the monitor refused the \(event.kind.rawValue) report of \(event.job): \(why)")
             try? spool.keepRejected(event)
@@ -67,16 +80,26 @@ public final class RunReporter {
     }
 
     /// Delivers the spool, oldest first; see `Spool.deliverAll`.
+    /// A spooled event that reaches Redis unconfirmed is not spooled again: that is the copy.
     public func flush(wait: Bool) -> Spool.FlushResult {
-        spool.deliverAll(wait: wait, using: deliver)
+        spool.deliverAll(wait: wait) { event in
+            var unconfirmed: String?
+            return deliver(event, unconfirmed: &unconfirmed)
+        }
     }
 
-    func deliver(_ event: RunEvent) -> Delivery {
+    /// `unconfirmed` says why, when Redis took the event but no replica acknowledged it.
+    func deliver(_ event: RunEvent, unconfirmed: inout String?) -> Delivery {
         var redisProblem: String?
         if transport == .redis, let masters = redisMasters() {
-            switch RedisEventTransport(masters: masters, keyPrefix: keyPrefix).deliver(event) {
+            let stream = RedisEventTransport(masters: masters, keyPrefix: keyPrefix, replicaAcks: replicaAcks,
+                                            replicaTimeoutMs: replicaTimeoutMs)
+            switch stream.deliver(event) {
             case .delivered: return .delivered
-            case .failed(let why), .rejected(let why):
+            case .unconfirmed(let why):
+                unconfirmed = why
+                return .delivered
+            case .failed(let why):
                 redisProblem = why
                 redis = .unreachable
             }

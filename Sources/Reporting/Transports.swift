@@ -16,26 +16,44 @@ public enum Delivery: Equatable, Sendable {
 /// log, not a lock, so one copy suffices, and `jobmond` reads `<prefix>events` on every
 /// master. A master that times out after appending can leave a second copy on the next one;
 /// start/finish are idempotent per `run_id` on the monitor side.
+///
+/// With `replicaAcks` > 0 the XADD is followed by `WAIT` in the same round trip; an event no
+/// replica acknowledged in time is delivered but `unconfirmed`: its master could still lose it
+/// in a failover, so the reporter keeps a copy in the spool.
 final class RedisEventTransport {
     private let masters: [RedisConnection]
     private let keyPrefix: String
+    private let replicaAcks: Int
+    private let replicaTimeoutMs: Int
 
-    init(masters: [RedisConnection], keyPrefix: String) {
-        self.masters = masters
-        self.keyPrefix = keyPrefix
+    enum Outcome: Equatable {
+        case delivered
+        case unconfirmed(String)
+        case failed(String)
     }
 
-    func deliver(_ event: RunEvent) -> Delivery {
+    init(masters: [RedisConnection], keyPrefix: String, replicaAcks: Int, replicaTimeoutMs: Int) {
+        self.masters = masters
+        self.keyPrefix = keyPrefix
+        self.replicaAcks = replicaAcks
+        self.replicaTimeoutMs = replicaTimeoutMs
+    }
+
+    func deliver(_ event: RunEvent) -> Outcome {
         var problems: [String] = []
-        let args = event.xaddArguments(keyPrefix: keyPrefix)
+        var commands = [event.xaddArguments(keyPrefix: keyPrefix)]
+        if replicaAcks > 0 { commands.append(["WAIT", String(replicaAcks), String(replicaTimeoutMs)]) }
         for m in masters {
             do {
-                let reply = try m.command(args)
-                if case .error(let e) = reply {
+                let replies = try m.pipeline(commands)
+                if case .error(let e) = replies[0] {
                     problems.append("\(m.endpoint): \(e)")
-                } else {
-                    return .delivered
+                    continue
                 }
+                if replies.count > 1, (replies[1].integer ?? 0) < Int64(replicaAcks) {
+                    return .unconfirmed("no replica of \(m.endpoint) acknowledged it within \(replicaTimeoutMs) ms")
+                }
+                return .delivered
             } catch {
                 problems.append("\(error)")
             }

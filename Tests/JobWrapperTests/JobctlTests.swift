@@ -50,7 +50,7 @@ final class JobctlTests: XCTestCase {
         let shown = try jobctl(h, ["lock", "held"])
         XCTAssertEqual(shown.status, 0, shown.stderrText)
         XCTAssertTrue(shown.stdoutText.hasPrefix("held: held by web7:"), shown.stdoutText)
-        XCTAssertTrue(shown.stdoutText.contains("fence 1"), shown.stdoutText)
+        XCTAssertTrue(shown.stdoutText.contains("fence \(try h.redis.cli("GET", "test:fence:held"))\n"), shown.stdoutText)
         XCTAssertNotEqual(try jobctl(h, ["unlock", "held"]).status, 0, "unlock without --force must refuse")
         let forced = try jobctl(h, ["unlock", "held", "--force"])
         XCTAssertEqual(forced.status, 0, forced.stderrText)

@@ -59,8 +59,12 @@ final class LeaseTests: XCTestCase {
         let h = try JobrunHarness()
         let first = try h.jobrun(["fenced", "--", "/bin/sh", "-c", "echo $JOBWATCH_FENCE"])
         let second = try h.jobrun(["fenced", "--", "/bin/sh", "-c", "echo $JOBWATCH_FENCE $JOBWATCH_JOB ${#JOBWATCH_RUN_ID}"])
-        XCTAssertEqual(first.stdoutText, "1\n")
-        XCTAssertEqual(second.stdoutText, "2 fenced 20\n")
+        let firstFence = Int64(first.stdoutText.trimmingCharacters(in: .newlines)) ?? 0
+        let secondFields = second.stdoutText.split(separator: " ")
+        XCTAssertGreaterThan(firstFence, 0, first.stdoutText)
+        XCTAssertEqual(secondFields.count, 3, second.stdoutText)
+        XCTAssertGreaterThan(Int64(secondFields.first ?? "") ?? 0, firstFence, "strictly increasing")
+        XCTAssertEqual(secondFields.dropFirst().joined(separator: " "), "fenced 20\n")
     }
 
     func testLockWaitRetriesUntilTheHolderFinishes() throws {

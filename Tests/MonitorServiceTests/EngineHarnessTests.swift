@@ -18,10 +18,16 @@ final class EngineHarness {
     var store: MonitorStore { MonitorStore(prefix: prefix) }
 
     /// The test case owns `redis` (see `EngineTestCase`); the harness only talks to it.
-    init(redis: RedisServer) throws {
-        redisURL = redis.url
+    convenience init(redis: RedisServer) throws {
+        try self.init(redisURL: redis.url,
+                      connection: RedisConnection(endpoint: RedisEndpoint(host: "127.0.0.1", port: redis.port), timeoutMs: 2000))
+    }
+
+    /// `connection` is the test's own, to wherever the monitor keeps its state.
+    init(redisURL: String, connection: RedisConnection) throws {
+        self.redisURL = redisURL
         jobsDir = try TemporaryDirectory.make(prefix: "jobsd")
-        connection = RedisConnection(endpoint: RedisEndpoint(host: "127.0.0.1", port: redis.port), timeoutMs: 2000)
+        self.connection = connection
     }
 
     deinit { try? FileManager.default.removeItem(atPath: jobsDir) }
@@ -33,7 +39,7 @@ final class EngineHarness {
     func environment() throws -> MonitorEnvironment {
         var config = GlobalConfig()
         try config.read(text: """
-            redis: [\(redisURL)]
+            redis: ["\(redisURL)"]
             key_prefix: "\(prefix)"
             jobs_dir: \(jobsDir)
             monitor:

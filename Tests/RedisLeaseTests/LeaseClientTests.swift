@@ -20,7 +20,8 @@ final class LeaseClientTests: XCTestCase {
         guard case .acquired(let fence, let valid) = try c.acquire(keys: keys, owner: "web1:42:run-a", ttlMs: 5_000, claim: nil) else {
             return XCTFail("expected acquired")
         }
-        XCTAssertEqual(fence, 1, "the first lease of a job gets fencing token 1")
+        let clockMs = Int64(Date().timeIntervalSince1970 * 1000)
+        XCTAssertTrue(abs(fence - clockMs) < 60_000, "the first token of a job is the server's clock in ms: \(fence) vs \(clockMs)")
         XCTAssertGreaterThan(valid, 0)
         XCTAssertLessThan(valid, 5_000, "validity leaves room for elapsed time and clock drift")
         XCTAssertEqual(try server.cli("GET", keys.lock), "web1:42:run-a")
@@ -32,7 +33,7 @@ final class LeaseClientTests: XCTestCase {
 
         let state = try c.inspect(keys: keys)
         XCTAssertEqual(state.holder, "web1:42:run-a")
-        XCTAssertEqual(state.fence, 1)
+        XCTAssertEqual(state.fence, fence)
         XCTAssertGreaterThan(state.ttlMs ?? 0, 5_000)
 
         c.release(keys: keys, owner: "web1:42:run-a")
@@ -40,19 +41,19 @@ final class LeaseClientTests: XCTestCase {
         let after = try c.inspect(keys: keys)
         XCTAssertNil(after.holder)
         XCTAssertNil(after.ttlMs)
-        XCTAssertEqual(after.fence, 1, "the fencing counter survives the release")
+        XCTAssertEqual(after.fence, fence, "the fencing counter survives the release")
     }
 
     func testSecondOwnerSeesTheHolderAndRemainingTTL() throws {
         let a = try client(), b = try client()
-        XCTAssertNotNil(assertAcquired(try a.acquire(keys: keys, owner: "host-a", ttlMs: 10_000, claim: nil)))
+        let fence = assertAcquired(try a.acquire(keys: keys, owner: "host-a", ttlMs: 10_000, claim: nil))
         guard case .lockHeld(let holder, let ttl) = try b.acquire(keys: keys, owner: "host-b", ttlMs: 10_000, claim: nil) else {
             return XCTFail("expected lockHeld")
         }
         XCTAssertEqual(holder, "host-a")
         XCTAssertTrue((1...10_000).contains(ttl), "remaining ttl \(ttl)")
         XCTAssertEqual(try server.cli("GET", keys.lock), "host-a", "the refusal leaves the lock alone")
-        XCTAssertEqual(try server.cli("GET", keys.fence), "1", "a refusal does not consume a fencing token")
+        XCTAssertEqual(try server.cli("GET", keys.fence), fence.map(String.init), "a refusal does not consume a fencing token")
     }
 
     func testFencingTokenIncrementsAcrossAcquisitions() throws {
@@ -63,16 +64,39 @@ final class LeaseClientTests: XCTestCase {
             fences.append(f)
             c.release(keys: keys, owner: "run-\(run)")
         }
-        XCTAssertEqual(fences, [1, 2, 3])
+        XCTAssertEqual(fences.count, 3)
+        XCTAssertTrue(zip(fences, fences.dropFirst()).allSatisfy { $0 < $1 }, "strictly increasing: \(fences)")
         // Another job has its own counter.
-        XCTAssertEqual(assertAcquired(try c.acquire(keys: uniqueKeys("other"), owner: "x", ttlMs: 5_000, claim: nil)), 1)
+        try server.cli("SET", keys.fence, "9000000000000")
+        XCTAssertLessThan(assertAcquired(try c.acquire(keys: uniqueKeys("other"), owner: "x", ttlMs: 5_000, claim: nil)) ?? .max,
+                          9_000_000_000_000)
+    }
+
+    func testFenceStaysMonotonicWhenRedisLosesItsData() throws {
+        let c = try client()
+        guard let before = assertAcquired(try c.acquire(keys: keys, owner: "a", ttlMs: 5_000, claim: nil)) else { return }
+        c.release(keys: keys, owner: "a")
+        try server.cli("FLUSHALL")   // what a restart without persistence leaves
+        guard let after = assertAcquired(try c.acquire(keys: keys, owner: "b", ttlMs: 5_000, claim: nil)) else { return }
+        XCTAssertGreaterThan(after, before, "the counter is raised to the server's clock, never restarting at 1")
+    }
+
+    func testOwnLockIsGrantedAgain() throws {
+        // The acquire script re-sent after a dropped connection finds our own lock.
+        let c = try client()
+        let claim = OccurrenceClaim(epoch: 60, runID: "run-a", ttlSeconds: 600)
+        XCTAssertNotNil(assertAcquired(try c.acquire(keys: keys, owner: "me", ttlMs: 5_000, claim: claim)))
+        XCTAssertNotNil(assertAcquired(try c.acquire(keys: keys, owner: "me", ttlMs: 5_000, claim: claim)))
+        guard case .lockHeld = try c.acquire(keys: keys, owner: "someone-else", ttlMs: 5_000, claim: nil) else {
+            return XCTFail("another owner is still refused")
+        }
     }
 
     func testAcquireAfterExpiry() throws {
         let c = try client()
-        XCTAssertNotNil(assertAcquired(try c.acquire(keys: keys, owner: "crashed", ttlMs: 100, claim: nil)))
+        let first = assertAcquired(try c.acquire(keys: keys, owner: "crashed", ttlMs: 100, claim: nil)) ?? .max
         XCTAssertTrue(waitUntil(timeout: 5) { (try? self.server.cli("EXISTS", self.keys.lock)) == "0" }, "key expires by PX")
-        XCTAssertEqual(assertAcquired(try c.acquire(keys: keys, owner: "next", ttlMs: 5_000, claim: nil)), 2)
+        XCTAssertGreaterThan(assertAcquired(try c.acquire(keys: keys, owner: "next", ttlMs: 5_000, claim: nil)) ?? 0, first)
     }
 
     func testOccurrenceClaimSurvivesTheLockRelease() throws {
@@ -165,7 +189,7 @@ final class LeaseClientTests: XCTestCase {
 
     func testEvalshaFallsBackAfterScriptFlush() throws {
         let c = try client()
-        XCTAssertNotNil(assertAcquired(try c.acquire(keys: keys, owner: "a", ttlMs: 5_000, claim: nil)))
+        let first = assertAcquired(try c.acquire(keys: keys, owner: "a", ttlMs: 5_000, claim: nil)) ?? .max
         XCTAssertEqual(try server.cli("SCRIPT", "EXISTS", LeaseScripts.acquire.sha1), "1", "EVAL cached the script under our SHA-1")
         try server.cli("SCRIPT", "FLUSH")
         XCTAssertEqual(try server.cli("SCRIPT", "EXISTS", LeaseScripts.renew.sha1), "0")
@@ -173,7 +197,7 @@ final class LeaseClientTests: XCTestCase {
         c.release(keys: keys, owner: "a")
         XCTAssertEqual(try server.cli("EXISTS", keys.lock), "0")
         try server.cli("SCRIPT", "FLUSH")
-        XCTAssertEqual(assertAcquired(try c.acquire(keys: keys, owner: "b", ttlMs: 5_000, claim: nil)), 2)
+        XCTAssertGreaterThan(assertAcquired(try c.acquire(keys: keys, owner: "b", ttlMs: 5_000, claim: nil)) ?? 0, first)
     }
 
     func testKeyNamesFollowTheSpec() {

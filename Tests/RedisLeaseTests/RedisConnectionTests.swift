@@ -73,9 +73,9 @@ final class RedisConnectionTests: XCTestCase {
         let server = try startRedis()
         let keys = uniqueKeys()
         let c = try connectedClient(["redis://127.0.0.1:\(server.port)/3"])
-        XCTAssertNotNil(assertAcquired(try c.acquire(keys: keys, owner: "db3", ttlMs: 5_000, claim: nil)))
+        let fence = assertAcquired(try c.acquire(keys: keys, owner: "db3", ttlMs: 5_000, claim: nil))
         XCTAssertEqual(try server.cli("-n", "3", "GET", keys.lock), "db3")
-        XCTAssertEqual(try server.cli("-n", "3", "GET", keys.fence), "1")
+        XCTAssertEqual(try server.cli("-n", "3", "GET", keys.fence), fence.map(String.init))
         XCTAssertEqual(try server.cli("-n", "0", "EXISTS", keys.lock), "0", "nothing lands in db 0")
         XCTAssertEqual(try c.inspect(keys: keys).holder, "db3")
     }

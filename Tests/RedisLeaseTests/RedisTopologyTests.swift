@@ -47,14 +47,21 @@ final class RedisTopologyTests: XCTestCase {
 
     func testSentinel() throws {
         XCTAssertEqual(try RedisTopology.parse(["redis-sentinel://h1:26379,h2:26380/mymaster/2"]),
-                       .sentinel(sentinels: [RedisEndpoint(host: "h1", port: 26379), RedisEndpoint(host: "h2", port: 26380)],
-                                 master: "mymaster", db: 2, user: nil, password: nil))
+                       .sentinel(SentinelMaster(sentinels: [RedisEndpoint(host: "h1", port: 26379), RedisEndpoint(host: "h2", port: 26380)],
+                                 name: "mymaster", db: 2, user: nil, password: nil)))
         XCTAssertEqual(try RedisTopology.parse(["redis-sentinel://s1/jobs"]),
-                       .sentinel(sentinels: [RedisEndpoint(host: "s1", port: 26379)], master: "jobs", db: 0, user: nil, password: nil),
+                       .sentinel(SentinelMaster(sentinels: [RedisEndpoint(host: "s1", port: 26379)], name: "jobs", db: 0, user: nil, password: nil)),
                        "sentinels default to port 26379, db to 0")
         XCTAssertEqual(try RedisTopology.parse(["redis-sentinel://app:pw@s1:1,[::1]:2/m/1"]),
-                       .sentinel(sentinels: [RedisEndpoint(host: "s1", port: 1), RedisEndpoint(host: "::1", port: 2)],
-                                 master: "m", db: 1, user: "app", password: "pw"))
+                       .sentinel(SentinelMaster(sentinels: [RedisEndpoint(host: "s1", port: 1), RedisEndpoint(host: "::1", port: 2)],
+                                 name: "m", db: 1, user: "app", password: "pw")))
+    }
+
+    func testSentinelAndRedlockDoNotMix() throws {
+        XCTAssertThrowsError(try RedisTopology.parse(["redis://a:1/0", "redis-sentinel://s1/m"])) { error in
+            XCTAssertTrue("\(error)".contains("cannot be combined"), "\(error)")
+        }
+        XCTAssertThrowsError(try RedisTopology.parse(["redis-sentinel://s1/m", "redis-sentinel://s2/m"]))
     }
 
     func testCredentials() throws {
@@ -106,7 +113,7 @@ final class RedisTopologyTests: XCTestCase {
         XCTAssertEqual(parseError(["redis-sentinel://s1/m/x"]), "invalid database number in Sentinel URL")
         XCTAssertEqual(parseError(["redis-sentinel:///m"]), "Sentinel URL names no sentinel")
         // Sentinel discovery and a Redlock quorum do not mix.
-        XCTAssertTrue(parseError(["redis-sentinel://s1/m", "redis://a/0"]).hasPrefix("invalid Redis URL \"redis-sentinel://"))
+        XCTAssertTrue(parseError(["redis-sentinel://s1/m", "redis://a/0"]).hasPrefix("a redis-sentinel:// URL cannot be combined"))
         XCTAssertTrue(parseError(["redis://a/0", "redis://b:x/0"]).hasPrefix("invalid port"), "one bad URL fails the list")
     }
 
@@ -118,7 +125,7 @@ final class RedisTopologyTests: XCTestCase {
             RedisEndpoint(host: "c", user: "app", password: "global"),
         ]))
         let s = try RedisTopology.parse(["redis-sentinel://s1/m"]).withPassword("pw")
-        XCTAssertEqual(s, .sentinel(sentinels: [RedisEndpoint(host: "s1", port: 26379)], master: "m", db: 0, user: nil, password: "pw"))
+        XCTAssertEqual(s, .sentinel(SentinelMaster(sentinels: [RedisEndpoint(host: "s1", port: 26379)], name: "m", db: 0, user: nil, password: "pw")))
         XCTAssertEqual(try RedisTopology.parse(["redis://a/0"]).withPassword(nil), .single(RedisEndpoint(host: "a")))
     }
 }

@@ -16,7 +16,7 @@ final class JobrunReportingTests: XCTestCase {
         XCTAssertEqual(start["job"], "streamed")
         XCTAssertEqual(start["host"], "web1")
         XCTAssertEqual(finish["run_id"], start["run_id"])
-        XCTAssertEqual(start["fence"], "1")
+        XCTAssertEqual(start["fence"], try h.redis.cli("GET", "test:fence:streamed"), "the token the lease handed out")
         XCTAssertEqual(start["command"], "/bin/sh -c echo out; sleep 0.1; echo err >&2; exit 3")
         XCTAssertGreaterThan(Int(start["pid"] ?? "") ?? 0, 0)
         XCTAssertTrue(start["scheduled_for"]?.hasSuffix(":00.000Z") == true, start["scheduled_for"] ?? "nil")

@@ -51,6 +51,13 @@ public final class RedisServer {
         process.waitUntilExit()
     }
 
+    /// `kill -9`: no shutdown, no save, connections reset.
+    public func crash() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
     deinit {
         stop()
         try? FileManager.default.removeItem(atPath: directory)

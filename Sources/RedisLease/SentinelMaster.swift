@@ -1,0 +1,64 @@
+import SystemSupport
+
+/// A master that Redis Sentinel manages: where it is changes with every failover, so it is
+/// looked up by name, never remembered as an address.
+public struct SentinelMaster: Sendable, Equatable {
+    public var sentinels: [RedisEndpoint]
+    public var name: String
+    public var db: Int
+    public var user: String?
+    public var password: String?
+
+    public init(sentinels: [RedisEndpoint], name: String, db: Int = 0, user: String? = nil, password: String? = nil) {
+        self.sentinels = sentinels
+        self.name = name
+        self.db = db
+        self.user = user
+        self.password = password
+    }
+}
+
+/// Asks the sentinels where their master is now. Keeps its connection to the sentinel that
+/// answered last and asks that one first, so a check costs one round trip.
+final class SentinelLocator {
+    let master: SentinelMaster
+    private let timeoutMs: Int
+    private var sentinel: RedisConnection?
+
+    init(_ master: SentinelMaster, timeoutMs: Int) {
+        self.master = master
+        self.timeoutMs = timeoutMs
+    }
+
+    /// The master's address as the first sentinel that knows it says. Throws `.unreachable`
+    /// naming what every sentinel said when none could tell.
+    func locate() throws -> RedisEndpoint {
+        var problems: [String] = []
+        for candidate in candidates() {
+            do {
+                let reply = try candidate.command(["SENTINEL", "get-master-addr-by-name", master.name])
+                guard let pair = reply.array, pair.count == 2, let host = pair[0].string,
+                      let port = pair[1].integer.map(Int.init) else {
+                    problems.append("sentinel \(candidate.endpoint.host):\(candidate.endpoint.port) does not know master \"\(master.name)\"")
+                    continue
+                }
+                sentinel = candidate
+                return RedisEndpoint(host: host, port: port, db: master.db, user: master.user, password: master.password)
+            } catch {
+                problems.append("sentinel \(candidate.endpoint.host):\(candidate.endpoint.port): \(error)")
+            }
+        }
+        sentinel = nil
+        throw RedisError(.unreachable, "cannot discover Redis master \"\(master.name)\": " + problems.joined(separator: "; "))
+    }
+
+    /// The sentinel that answered last, then the others in configuration order.
+    private func candidates() -> [RedisConnection] {
+        var list: [RedisConnection] = []
+        if let sentinel { list.append(sentinel) }
+        for s in master.sentinels where s != sentinel?.endpoint {
+            list.append(RedisConnection(endpoint: s, timeoutMs: timeoutMs, attempts: 1))
+        }
+        return list
+    }
+}

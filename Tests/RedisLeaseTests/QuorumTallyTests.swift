@@ -1,0 +1,51 @@
+@testable import RedisLease
+import XCTest
+
+/// Redlock's arithmetic alone: no Redis.
+final class QuorumTallyTests: XCTestCase {
+    private func decide(_ answers: [MasterAnswer], elapsed: Int64 = 5) -> QuorumTally.Decision {
+        QuorumTally.acquire(answers, ttlMs: 10_000, elapsedMs: elapsed)
+    }
+
+    func testAMajorityGrantsWithTheHighestFence() {
+        XCTAssertEqual(decide([.granted(fence: 4, replicated: true), .granted(fence: 9, replicated: true), .unreachable("down")]),
+                       .acquired(fence: 9, validForMs: 10_000 - 5 - 102, replicated: true))
+    }
+
+    func testOneMasterIsAQuorumOfOne() {
+        XCTAssertEqual(decide([.granted(fence: 1, replicated: true)]), .acquired(fence: 1, validForMs: 9_893, replicated: true))
+    }
+
+    func testGrantsThatNoReplicaAcknowledgedAreUnreplicated() {
+        XCTAssertEqual(decide([.granted(fence: 3, replicated: false)]), .acquired(fence: 3, validForMs: 9_893, replicated: false))
+        XCTAssertEqual(decide([.granted(fence: 3, replicated: true), .granted(fence: 3, replicated: false), .lockHeld(holder: "x", ttlMs: 1)]),
+                       .acquired(fence: 3, validForMs: 9_893, replicated: false), "a quorum must be replicated, not one master")
+    }
+
+    func testTooSlowAnAcquisitionIsNoLease() {
+        XCTAssertEqual(decide([.granted(fence: 1, replicated: true)], elapsed: 9_950),
+                       .failed(configuration: false, reason: "no quorum of Redis masters answered"))
+    }
+
+    func testTheOccurrenceRefusalWinsOverTheLock() {
+        XCTAssertEqual(decide([.lockHeld(holder: "a", ttlMs: 5), .occurrenceTaken(runID: "r1"), .granted(fence: 1, replicated: true)]),
+                       .refused(.occurrenceTaken(runID: "r1")))
+        XCTAssertEqual(decide([.lockHeld(holder: "a", ttlMs: 5), .lockHeld(holder: "b", ttlMs: 6), .unreachable("x")]),
+                       .refused(.lockHeld(holder: "a", ttlMs: 5)))
+    }
+
+    func testErrorsAreConfigurationOnlyWhenAServerAnswered() {
+        XCTAssertEqual(decide([.refused("NOAUTH"), .unreachable("down"), .unreachable("down")]),
+                       .failed(configuration: true, reason: "NOAUTH; down; down"))
+        XCTAssertEqual(decide([.unreachable("a"), .unreachable("b"), .granted(fence: 1, replicated: true)]),
+                       .failed(configuration: false, reason: "a; b"))
+    }
+
+    func testRenewal() {
+        XCTAssertEqual(QuorumTally.renew(renewed: 2, refused: 1, masters: 3), .renewed)
+        XCTAssertEqual(QuorumTally.renew(renewed: 1, refused: 2, masters: 3), .lost)
+        XCTAssertEqual(QuorumTally.renew(renewed: 1, refused: 1, masters: 3), .undecided)
+        XCTAssertEqual(QuorumTally.renew(renewed: 0, refused: 1, masters: 1), .lost)
+        XCTAssertEqual(QuorumTally.renew(renewed: 0, refused: 0, masters: 1), .undecided)
+    }
+}

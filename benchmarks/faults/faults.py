@@ -1,0 +1,991 @@
+#!/usr/bin/env python3
+"""Jobwatch fault-injection suite: three promises checked with real processes.
+
+    scripts/faults [--short|--full] [--bin DIR] [--only NAME,...]
+
+  * each job occurrence runs on exactly one host,
+  * no run report is lost,
+  * every miss pages exactly once.
+
+Every scenario builds its own world on 127.0.0.1 (Redis or Redis + Sentinel, one or two
+`jobmond`, the webhook stand-in Tests/MonitorServiceTests/alert_receiver.py) in a temp dir,
+then plays cron: at every multiple of 2 s since the Unix epoch it starts `jobrun --host hN`
+on all K simulated hosts at once (each host has its own spool dir), while the scenario
+injects its fault. Three jobs are defined in jobs.d:
+
+  work  every 2s, grace 1.5s, lock_ttl 3s: fired on every tick (appends one line to a log:
+        host, run id, fence, start time, the shell's pid, jobrun's pid; sleeps 0.3 s)
+  beat  every 4s, grace 2s: fired in cycles "run once, then skip C-1 occurrences" once jobmond
+        is up, so it goes missing and recovers again and again (one incident per cycle)
+  hb    every 5s, grace 2s: never run; one incident that stays open
+
+`jobrun` runs with --verbose, so the occurrence each run claimed is read from its stderr and
+runs are grouped by claimed occurrence, not by start time. --bin (default $JOBWATCH_BIN or
+.build/debug) is copied into the temp dir first: the copies are run, so a concurrent rebuild
+does not change binaries mid-suite.
+
+One line per scenario, then "N passed, M failed" (exit status 1 if any failed):
+
+  occurrences        (job, scheduled time) pairs that were fired on every host
+  runs               job runs (log lines) of work and beat
+  double_runs        occurrences that ran on more than one host              must be 0
+  lost_reports       runs (excluding the ones whose jobrun we SIGKILLed) that are not in
+                     GET /api/v1/jobs/{job}/runs with a finished_at, after `jobctl flush` on
+                     every host and a bounded wait                           must be 0
+  alerts_expected    incidents a correct monitor opens: per job, a stretch of missed
+                     occurrences (or a failed run) since the last success, computed from the
+                     log; only incidents whose occurrence lies inside the scenario's window
+  alerts_sent        distinct incidents (job, since) with a webhook `trigger` answered 2xx
+                                                                             must equal expected
+  duplicate_alerts   2xx-answered triggers beyond one per incident          must be 0
+                     (a request answered 429/500 and retried is not a duplicate)
+  max_alert_delay_s  receipt of a missed-run trigger minus (occurrence + grace); bounded per
+                     scenario (5 s, more where the fault is in the monitor or its delivery)
+  fence_monotonic    per job, fences in start-time order strictly increase
+  missed             fired occurrences that ran nowhere; must be 0 except where the fault
+                     makes Redis or the lease unavailable for a while
+  killed_runs        (wrapper-sigkill) runs whose jobrun was SIGKILLed; never counted as lost
+  max_jobrun_exit_s  (graylog-refused) jobrun wall time minus the job's own sleep; ≤ 2 s
+  expected=...       a guarantee the scenario knows to be impossible, asserted instead
+
+Scenarios (--short runs the ones marked *; --full runs all with ≥ 200 ticks each):
+  baseline*                 single Redis, 3 hosts, no faults
+  wrapper-sigkill*          SIGKILL the jobrun that runs work every 5th tick (the job sleeps 1.5 s
+                            then); its lease (3 s) blocks the next tick, which is a real miss
+  sentinel-kill-master*     master + replica + 3 sentinels; kill -9 the master between ticks,
+                            wait for the promotion, keep firing; beat must still page afterwards
+  sentinel-claim-storm      6 hosts; kill -9 the master right as a tick fires
+  jobmond-leader-sigkill*   2 jobmond; SIGKILL the leader 1 s after a trigger (mid-incident) or
+                            just before a deadline; the killed replica is restarted
+  jobmond-leader-sigstop    2 jobmond; SIGSTOP the leader just before a deadline until the other
+                            holds mon:leader (> 10 s lease), then SIGCONT it
+  alert-endpoint-429*       the webhook answers 429 (Retry-After 1) and 500 to the first requests
+  graylog-refused*          GELF to tcp:// and udp:// ports nobody listens on
+  redis-restart-nopersist   SHUTDOWN NOSAVE and restart Redis empty mid-run; reports of runs before
+                            the restart are wiped with the data and not counted; fences restart
+                            at 1 (expected=fence_monotonic:no)
+
+Loopback only; every wait is bounded; every process is started in its own session and its
+process group is killed on exit (also on SIGINT/SIGTERM); temp dirs are removed.
+"""
+import argparse
+import atexit
+import json
+import math
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Callable, Optional
+
+REPO = Path(__file__).resolve().parents[2]
+RECEIVER = REPO / "Tests/MonitorServiceTests/alert_receiver.py"
+TOKEN = "faults-ops-token"
+PREFIX = "jobwatch:"
+TICK = 2                                   # the driver's period = work's schedule
+JOBS = {  # name: (period s, grace s, job sleep s)
+    "work": (2, 1.5, 0.3),
+    "beat": (4, 2.0, 0.1),
+    "hb": (5, 2.0, 0.0),
+}
+KILL_SLEEP = 1.5                           # work's sleep on ticks whose jobrun gets SIGKILLed
+HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))   # never via a proxy
+
+# Children never go through a proxy and never see the caller's Jobwatch settings.
+BASE_ENV = {k: v for k, v in os.environ.items()
+            if not k.lower().endswith("_proxy") and not k.startswith("JOBWATCH_")}
+BASE_ENV.update(NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost")
+
+
+class Timeout(Exception):
+    pass
+
+
+def wait_for(what, predicate, timeout, interval=0.05):
+    """Polls predicate until it returns something truthy; bounded in time and in count."""
+    deadline = time.monotonic() + timeout
+    for _ in range(int(timeout / interval) + 2):
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(interval)
+    raise Timeout(f"timed out after {timeout:g}s waiting for {what}")
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def epoch(text):
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except (TypeError, ValueError):
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Process bookkeeping: everything started is killed on any exit.
+
+LOCK = threading.Lock()
+ALL = set()            # live Popen objects of every cluster
+STATE = {"shutting": False, "critical": 0, "pending": 0, "root": None}
+
+
+def _on_signal(signum, _frame):
+    if STATE["critical"]:
+        STATE["pending"] = signum          # raised when the spawn in progress is registered
+        return
+    raise SystemExit(128 + signum)
+
+
+def killpg(p, sig=signal.SIGKILL):
+    if p.poll() is None:
+        try:
+            os.killpg(p.pid, sig)
+        except ProcessLookupError:
+            pass
+
+
+def kill_strays(pids, root):
+    """Kills the process groups of job shells orphaned by a SIGKILLed jobrun (checked to be ours)."""
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                ours = str(root).encode() in f.read()
+            if ours:
+                os.killpg(pid, signal.SIGKILL)
+        except (OSError, ProcessLookupError):
+            pass
+
+
+def cleanup():
+    with LOCK:
+        STATE["shutting"] = True
+        procs = list(ALL)
+    for p in procs:
+        killpg(p)
+    for p in procs:
+        try:
+            p.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+    root = STATE["root"]
+    if root:
+        for log in Path(root).glob("*/*.log.jobs"):
+            kill_strays(shell_pids(log), root)
+        shutil.rmtree(root, ignore_errors=True)
+        STATE["root"] = None
+
+
+def spawn(argv, *, cwd, env=None, log=None, stderr=None, owner=None):
+    """Popen in a new session, registered before anything can interrupt the caller."""
+    main = threading.current_thread() is threading.main_thread()
+    if main:
+        STATE["critical"] += 1
+    try:
+        out = open(log, "ab") if log else subprocess.DEVNULL
+        try:
+            p = subprocess.Popen(argv, cwd=cwd, env=env or BASE_ENV, stdin=subprocess.DEVNULL, stdout=out,
+                                 stderr=stderr or (subprocess.STDOUT if log else subprocess.DEVNULL),
+                                 start_new_session=True)
+        finally:
+            if log:
+                out.close()
+        with LOCK:
+            if STATE["shutting"]:
+                killpg(p)
+                raise SystemExit(130)
+            ALL.add(p)
+            if owner is not None:
+                owner.add(p)
+        return p
+    finally:
+        if main:
+            STATE["critical"] -= 1
+            if STATE["pending"] and not STATE["critical"]:
+                raise SystemExit(128 + STATE["pending"])
+
+
+def shell_pids(path):
+    pids = []
+    try:
+        for line in Path(path).read_text().splitlines():
+            parts = line.split()
+            if len(parts) == 6 and parts[4].isdigit():
+                pids.append(int(parts[4]))
+    except OSError:
+        pass
+    return pids
+
+
+# ---------------------------------------------------------------------------------------------
+# One scenario's world.
+
+@dataclass
+class Run:
+    job: str
+    host: str
+    tick: int                  # the scheduled epoch this jobrun was fired for
+    popen: subprocess.Popen
+    t_spawn: float
+    t_end: Optional[float] = None
+    rc: Optional[int] = None
+    run_id: Optional[str] = None
+    claimed: Optional[int] = None
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+@dataclass
+class Line:
+    job: str
+    host: str
+    run_id: str
+    fence: int
+    t: float
+    shell_pid: int
+    jobrun_pid: int
+
+
+@dataclass
+class Monitor:
+    port: int
+    popen: subprocess.Popen
+
+
+def redis_cli(port, *args, timeout=3):
+    try:
+        r = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", str(port), *args], env=BASE_ENV,
+                           capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None
+    return r.stdout.strip() if r.returncode == 0 and not r.stdout.startswith(("Could not connect", "ERR")) else None
+
+
+class Cluster:
+    """Redis (single or Sentinel), the alert receiver, jobmond replicas and K hosts' jobrun."""
+
+    def __init__(self, sc, root: Path, bins: Path):
+        self.sc, self.bins = sc, bins
+        self.dir = root / sc.name
+        (self.dir / "jobs.d").mkdir(parents=True)
+        self.procs = set()
+        self.nodes = {}                        # redis data port -> Popen
+        self.sentinels = []                    # sentinel ports
+        self.master = self.replica = None      # data ports
+        self.monitors: list[Monitor] = []
+        self.hosts = [f"h{i + 1}" for i in range(sc.hosts)]
+        self.receiver_dir = self.dir / "receiver"
+        self.receiver_dir.mkdir()
+
+    # -- Redis ---------------------------------------------------------------------------------
+    def start_redis(self, port, *extra):
+        self.nodes[port] = spawn(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                  "--appendonly", "no", "--dir", str(self.dir), "--daemonize", "no", *extra],
+                                 cwd=self.dir, log=self.dir / f"redis-{port}.log", owner=self.procs)
+        wait_for(f"redis on {port}", lambda: redis_cli(port, "PING") == "PONG", 10)
+
+    def start_topology(self):
+        self.master = free_port()
+        self.start_redis(self.master)
+        if self.sc.topology != "sentinel":
+            self.url = f"redis://127.0.0.1:{self.master}/0"
+            return
+        self.replica = free_port()
+        self.start_redis(self.replica, "--replicaof", "127.0.0.1", str(self.master))
+        self.wait_replica_synced(self.replica)
+        for _ in range(3):
+            port = free_port()
+            conf = self.dir / f"sentinel-{port}.conf"
+            conf.write_text(f"port {port}\nbind 127.0.0.1\ndir {self.dir}\n"
+                            f"sentinel monitor mymaster 127.0.0.1 {self.master} 2\n"
+                            "sentinel down-after-milliseconds mymaster 1000\n"
+                            "sentinel failover-timeout mymaster 5000\n"
+                            "sentinel parallel-syncs mymaster 1\n")
+            spawn(["redis-server", str(conf), "--sentinel"], cwd=self.dir, log=self.dir / f"sentinel-{port}.log",
+                  owner=self.procs)
+            self.sentinels.append(port)
+        for port in self.sentinels:
+            wait_for(f"sentinel {port} to know its peers and the replica",
+                     lambda: self.sentinel_info(port).get("num-other-sentinels") == "2"
+                     and self.sentinel_info(port).get("num-slaves") == "1", 30)
+        self.url = "redis-sentinel://" + ",".join(f"127.0.0.1:{p}" for p in self.sentinels) + "/mymaster/0"
+
+    def wait_replica_synced(self, port):
+        wait_for(f"replica {port} in sync", lambda: "master_link_status:up" in (redis_cli(port, "INFO", "replication") or ""), 30)
+
+    def sentinel_info(self, port):
+        flat = (redis_cli(port, "SENTINEL", "master", "mymaster") or "").splitlines()
+        return dict(zip(flat[0::2], flat[1::2]))
+
+    def sentinel_master(self, port):
+        reply = (redis_cli(port, "SENTINEL", "get-master-addr-by-name", "mymaster") or "").split()
+        return int(reply[1]) if len(reply) == 2 and reply[1].isdigit() else None
+
+    def failover(self):
+        """kill -9 the master, wait until the sentinels promote the replica and it says so, then
+        bring the old node back empty as the new master's replica (for the next failover)."""
+        old, new = self.master, self.replica
+        os.kill(self.nodes[old].pid, signal.SIGKILL)
+        t0 = time.time()
+        wait_for("the sentinels to promote the replica",
+                 lambda: sum(self.sentinel_master(s) == new for s in self.sentinels) >= 2
+                 and (redis_cli(new, "ROLE") or "").startswith("master"), 30, interval=0.1)
+        promoted = time.time() - t0
+        self.master, self.replica = new, old
+        self.nodes[old].wait(timeout=5)
+        self.start_redis(old, "--replicaof", "127.0.0.1", str(new))
+        self.wait_replica_synced(old)
+        return promoted
+
+    # -- config, receiver, jobmond ---------------------------------------------------------------
+    def write_config(self):
+        self.api_ports = [free_port() for _ in range(self.sc.monitors)]
+        (self.dir / "jobwatch.yaml").write_text(f"""\
+redis: ["{self.url}"]
+key_prefix: "{PREFIX}"
+jobs_dir: {self.dir}/jobs.d
+spool_dir: {self.dir}/spool
+monitor_url: http://127.0.0.1:{self.api_ports[0]}
+token: {TOKEN}
+timezone: UTC
+monitor:
+  listen: 127.0.0.1:{self.api_ports[0]}
+  tokens:
+    - {{ name: ops, secret: {TOKEN}, scopes: [report, read, admin] }}
+  channels:
+    hook: {{ type: webhook, url: "http://127.0.0.1:{self.receiver_port}/hook" }}
+  default_alerts: [hook]
+  retry_initial: 1s
+  retry_max: 4s
+""")
+        for job, (period, grace, sleep) in JOBS.items():
+            log = self.dir / f"{job}.log.jobs"
+            line = f'echo "$JOBWATCH_HOST $JOBWATCH_RUN_ID $JOBWATCH_FENCE $(date +%s.%N) $$ $PPID" >> {log}'
+            command = {"work": f"{line}; sleep ${{FAULTS_SLEEP:-{sleep}}}", "beat": f"{line}; sleep {sleep}"}.get(job, "true")
+            (self.dir / "jobs.d" / f"{job}.yaml").write_text(
+                f"command: '{command}'\nschedule: every {period}s\ngrace: {int(grace * 1000)}ms\nlock_ttl: 3s\n")
+
+    def start_receiver(self, script=None):
+        self.script_file = self.receiver_dir / "script.json"
+        self.record_file = self.receiver_dir / "record.jsonl"
+        self.script_file.write_text(json.dumps(script or {}))
+        port_file = self.receiver_dir / "port"
+        spawn([sys.executable, str(RECEIVER), str(port_file), str(self.record_file), str(self.script_file)],
+              cwd=self.dir, log=self.dir / "receiver.log", owner=self.procs)
+        self.receiver_port = int(wait_for("the alert receiver's port", lambda: port_file.exists() and port_file.read_text(), 10))
+
+    def env(self, host=None, **extra):
+        env = dict(BASE_ENV, JOBWATCH_CONFIG=str(self.dir / "jobwatch.yaml"))
+        if host:
+            env["JOBWATCH_SPOOL_DIR"] = str(self.dir / "spool" / host)
+        env.update(extra)
+        return env
+
+    def start_monitor(self, port):
+        p = spawn([str(self.bins / "jobmond"), "--config", str(self.dir / "jobwatch.yaml"), "--listen", f"127.0.0.1:{port}"],
+                  cwd=self.dir, env=self.env(), log=self.dir / f"jobmond-{port}.log", owner=self.procs)
+        m = Monitor(port, p)
+        self.monitors = [x for x in self.monitors if x.port != port] + [m]
+        return m
+
+    def get(self, port, path, timeout=2):
+        req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"Bearer {TOKEN}"})
+        try:
+            with HTTP.open(req, timeout=timeout) as r:
+                return json.load(r)
+        except (OSError, ValueError):
+            return None
+
+    def api(self, path):
+        for m in self.monitors:
+            if m.popen.poll() is None:
+                reply = self.get(m.port, path)
+                if reply is not None:
+                    return reply
+        return None
+
+    def leader(self):
+        """The jobmond replica named by <prefix>mon:leader (owner host:pid:random)."""
+        owner = redis_cli(self.master, "GET", PREFIX + "mon:leader") or ""
+        parts = owner.split(":")
+        pid = int(parts[-2]) if len(parts) >= 3 and parts[-2].isdigit() else None
+        return next((m for m in self.monitors if m.popen.pid == pid and m.popen.poll() is None), None)
+
+    def wait_monitor_ready(self, timeout=60):
+        def ready():
+            jobs = self.api("/api/v1/jobs") or {}
+            return (all(self.get(m.port, "/healthz") for m in self.monitors if m.popen.poll() is None)
+                    and self.leader() is not None and {j.get("job") for j in jobs.get("jobs", [])} >= set(JOBS))
+        wait_for("jobmond to be healthy, led and watching the jobs", ready, timeout, interval=0.1)
+
+    # -- hosts ---------------------------------------------------------------------------------
+    def fire(self, job, tick, extra_env):
+        runs = []
+        for host in self.hosts:
+            p = spawn([str(self.bins / "jobrun"), "--verbose", "--host", host, job], cwd=self.dir,
+                      env=self.env(host, **extra_env), stderr=subprocess.PIPE)
+            run = Run(job, host, tick, p, time.time())
+            threading.Thread(target=self._reap, args=(run,), daemon=True).start()
+            runs.append(run)
+        return runs
+
+    def _reap(self, run):
+        try:
+            _, err = run.popen.communicate()
+        except (OSError, ValueError):
+            err = b""
+        run.t_end, run.rc = time.time(), run.popen.returncode
+        for line in err.decode("utf-8", "replace").splitlines():
+            if "claiming occurrence " in line:
+                run.claimed = epoch(line.split("claiming occurrence ", 1)[1].strip())
+            elif " as run " in line:
+                run.run_id = line.split(" as run ", 1)[1].split()[0]
+        with LOCK:
+            ALL.discard(run.popen)
+            self.procs.discard(run.popen)
+        run.done.set()
+
+    def read_log(self, job):
+        lines = []
+        path = self.dir / f"{job}.log.jobs"
+        for text in (path.read_text().splitlines() if path.exists() else []):
+            p = text.split()
+            if len(p) == 6:
+                lines.append(Line(job, p[0], p[1], int(p[2]), float(p[3]), int(p[4]), int(p[5])))
+        return lines
+
+    def flush_spools(self):
+        for host in self.hosts:
+            try:
+                subprocess.run([str(self.bins / "jobctl"), "flush"], env=self.env(host), cwd=self.dir,
+                               capture_output=True, timeout=30)
+            except subprocess.TimeoutExpired:
+                pass
+
+    def triggers(self):
+        records = []
+        if self.record_file.exists():
+            for text in self.record_file.read_text().splitlines():
+                try:
+                    records.append(json.loads(text))
+                except ValueError:
+                    pass
+        return [r for r in records if r.get("path") == "/hook" and isinstance(r.get("body"), dict)
+                and r["body"].get("event") == "trigger" and 200 <= r.get("status", 0) < 300]
+
+    def problems(self):
+        """jobmond's error and warning lines, for the report of a failed scenario."""
+        out = []
+        for log in sorted(self.dir.glob("jobmond-*.log")):
+            out += [f"{log.name}: {l}" for l in log.read_text(errors="replace").splitlines()
+                    if "error" in l.lower() or "warn" in l.lower()]
+        return out
+
+    def close(self):
+        with LOCK:
+            procs = list(self.procs)
+        for p in procs:
+            killpg(p)
+        for p in procs:
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+        with LOCK:
+            ALL.difference_update(procs)
+        for job in JOBS:
+            kill_strays(shell_pids(self.dir / f"{job}.log.jobs"), self.dir)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The simulated crontab: a thread that fires every host at every tick, whatever the fault does.
+
+class Cron(threading.Thread):
+    def __init__(self, c: Cluster, sc, ticks):
+        super().__init__(daemon=True)
+        self.c, self.sc, self.n = c, sc, ticks
+        self.t_launch = time.time()
+        self.first = (math.floor(self.t_launch / TICK) + 1) * TICK
+        self.end = self.first + ticks * TICK           # occurrences before this are in the window
+        self.beat_start = None                         # set once jobmond is up; beat runs every time until then
+        self.runs: list[Run] = []
+        self.fired = set()                             # (job, scheduled epoch)
+        self.fired_at = [threading.Event() for _ in range(ticks)]
+        self.runs_at = [[] for _ in range(ticks)]
+        self.stopping = threading.Event()
+        self.error = None
+
+    def tick(self, i):
+        return self.first + i * TICK
+
+    def beat_runs(self, t):
+        if t % JOBS["beat"][0]:
+            return False
+        if self.beat_start is None or t < self.beat_start:
+            return True
+        return (t - self.beat_start) // JOBS["beat"][0] % self.sc.beat_cycle == 0
+
+    def run(self):
+        try:
+            for i in range(self.n):
+                t = self.tick(i)
+                if self.stopping.wait(max(0.0, t - time.time())):   # cron's clock, not synchronisation
+                    return
+                for job in ["work"] + (["beat"] if self.beat_runs(t) else []):
+                    env = self.sc.tick_env(self.sc, i, t) if job == "work" else {}
+                    runs = self.c.fire(job, t, env)
+                    self.runs += runs
+                    self.runs_at[i] += runs
+                    self.fired.add((job, t))
+                self.fired_at[i].set()
+        except BaseException as e:  # noqa: BLE001 - reported by the scenario
+            self.error = e
+            for ev in self.fired_at:
+                ev.set()
+
+    def wait_tick(self, i):
+        """Waits until tick i has been fired (at most the time until it is due plus 10 s)."""
+        self.fired_at[i].wait(timeout=max(0.0, self.tick(i) - time.time()) + 10)
+        return self.runs_at[i]
+
+    def remaining(self):
+        return self.end - time.time()
+
+
+# ---------------------------------------------------------------------------------------------
+# Faults. Each runs on the main thread while Cron fires; it may only block in bounded waits.
+
+def kill_tick(sc, i):
+    return i % 5 == 3
+
+
+def sleep_on_kill_ticks(sc, i, t):
+    return {"FAULTS_SLEEP": str(KILL_SLEEP)} if kill_tick(sc, i) else {}
+
+
+def wrapper_sigkill(c, cron, notes):
+    """On kill ticks: find the run in the job log ($PPID is its jobrun), wait (≤ 1 s) until the
+    monitor has its start, then SIGKILL that jobrun. The job itself keeps running to its end."""
+    for i in range(cron.n - 2):
+        if not kill_tick(c.sc, i):
+            continue
+        pids = {r.popen.pid for r in cron.wait_tick(i)}
+        try:
+            line = wait_for("the run's log line", lambda: next((l for l in c.read_log("work") if l.jobrun_pid in pids), None), 1.2, 0.02)
+        except Timeout:
+            continue
+        try:
+            wait_for("the monitor to see the start", lambda: any(r.get("run_id") == line.run_id for r in
+                     (c.api("/api/v1/jobs/work/runs?limit=20") or {}).get("runs", [])), 1.0, 0.05)
+        except Timeout:
+            pass
+        os.kill(line.jobrun_pid, signal.SIGKILL)
+        notes["killed"].add(line.run_id)
+
+
+def failover_between_ticks(c, cron, notes):
+    every = cron.n if cron.n < 100 else 50
+    for i in range(cron.n // 3, cron.n - 4, every):
+        cron.wait_tick(i)
+        time.sleep(max(0.0, cron.tick(i) + 1.0 - time.time()))        # mid-interval: jobs have finished
+        notes["failovers"].append(round(c.failover(), 1))
+
+
+def failover_during_tick(c, cron, notes):
+    every = cron.n if cron.n < 100 else 40
+    for i in range(cron.n // 3, cron.n - 4, every):
+        cron.wait_tick(i)                                              # hosts are claiming right now
+        notes["failovers"].append(round(c.failover(), 1))
+
+
+def beat_deadline(cron, cycle):
+    """The deadline of the first missed beat occurrence of cycle number `cycle`."""
+    period, grace, _ = JOBS["beat"]
+    return cron.beat_start + (cycle * cron.sc.beat_cycle + 1) * period + grace
+
+
+def beat_trigger_after(c, t, timeout):
+    """The first beat trigger received at or after t (bounded wait)."""
+    return wait_for("a beat trigger", lambda: next((r for r in c.triggers()
+                    if r["body"].get("job") == "beat" and r["t"] >= t), None), timeout, 0.1)
+
+
+def leader_sigkill(c, cron, notes):
+    """Alternately: SIGKILL the leader 1 s after a beat trigger arrived (mid-incident: the new
+    leader must not page again) and 0.5 s before a beat deadline (the new leader must page).
+    The killed replica is restarted on its port before the next kill."""
+    kills = 0
+    for cycle in range(1000):
+        deadline = beat_deadline(cron, cycle)
+        if deadline + 20 > cron.end:
+            return
+        if deadline - 0.5 < time.time():
+            continue                    # passed while the last victim was being replaced
+        if kills % 2 == 0:
+            r = beat_trigger_after(c, deadline - 1, deadline + 10 - time.time())
+            time.sleep(max(0.0, r["t"] + 1.0 - time.time()))
+        else:
+            time.sleep(max(0.0, deadline - 0.5 - time.time()))
+        victim = c.leader()
+        if victim is None:
+            continue
+        victim.popen.kill()
+        victim.popen.wait(timeout=5)
+        kills += 1
+        notes["leader_kills"].append("after-trigger" if kills % 2 else "before-deadline")
+        wait_for("another replica to take the lead", lambda: c.leader() not in (None, victim), 30, 0.1)
+        c.start_monitor(victim.port)
+        wait_for("the restarted replica", lambda: c.get(victim.port, "/healthz"), 60, 0.1)
+
+
+def leader_sigstop(c, cron, notes):
+    """SIGSTOP the leader 0.5 s before a beat deadline; once the other replica holds mon:leader
+    (the 10 s lease ran out), wait 1 s more and SIGCONT it. Every other cycle."""
+    for cycle in range(0, 1000, 2):
+        if beat_deadline(cron, cycle) + 25 > cron.end:
+            return
+        time.sleep(max(0.0, beat_deadline(cron, cycle) - 0.5 - time.time()))
+        victim = c.leader()
+        if victim is None:
+            continue
+        os.kill(victim.popen.pid, signal.SIGSTOP)
+        try:
+            t0 = time.time()
+            wait_for("another replica to take the lead", lambda: c.leader() not in (None, victim), 30, 0.1)
+            notes["stopped_s"].append(round(time.time() - t0, 1))
+            time.sleep(1.0)
+        finally:
+            os.kill(victim.popen.pid, signal.SIGCONT)
+
+
+FAILING_HOOK = {"/hook": ["429:1", 500, 500, "429:1", 500, "429:1"]}
+
+
+def rearm_429(c, cron, notes):
+    """Full form: the webhook fails again every 60 s (the script is consumed as it answers)."""
+    for _ in range(1000):
+        if cron.remaining() < 70:
+            return
+        time.sleep(60)
+        c.script_file.write_text(json.dumps(FAILING_HOOK))
+
+
+def gelf_refused(sc, i, t):
+    port = sc.dead_tcp if i % 2 == 0 else sc.dead_udp
+    return {"JOBWATCH_GELF": f"{'tcp' if i % 2 == 0 else 'udp'}://127.0.0.1:{port}"}
+
+
+def redis_restart(c, cron, notes):
+    """SHUTDOWN NOSAVE mid-interval and start an empty Redis on the same port (once, or every
+    100 ticks in the full form). Reports of runs started before the last restart are gone with
+    the data, so lost reports count only later runs."""
+    every = cron.n if cron.n < 150 else 100
+    for i in range(cron.n // 2, cron.n - 4, every):
+        cron.wait_tick(i)
+        time.sleep(max(0.0, cron.tick(i) + 1.0 - time.time()))
+        port = c.master
+        redis_cli(port, "SHUTDOWN", "NOSAVE")
+        c.nodes[port].wait(timeout=10)
+        c.start_redis(port)
+        notes["lost_since"] = time.time()
+
+
+def no_fault(c, cron, notes):
+    pass
+
+
+# ---------------------------------------------------------------------------------------------
+# Scenarios and their verdicts.
+
+@dataclass
+class Scenario:
+    name: str
+    short: Optional[int]               # ticks in --short (None: --full only)
+    fault: Callable = no_fault
+    topology: str = "single"
+    hosts: int = 3
+    monitors: int = 1
+    beat_cycle: int = 3                # beat: one run, then beat_cycle-1 skipped occurrences
+    tick_env: Callable = lambda sc, i, t: {}
+    receiver_script: Optional[dict] = None
+    allow_missed: bool = False         # the fault makes Redis or the lease unavailable for a while
+    max_delay: float = 5.0
+    max_exit: Optional[float] = None   # graylog: bound on max_jobrun_exit_s
+    expected: dict = field(default_factory=dict)
+    full: int = 200
+
+
+SCENARIOS = [
+    Scenario("baseline", 20),
+    Scenario("wrapper-sigkill", 20, wrapper_sigkill, tick_env=sleep_on_kill_ticks, allow_missed=True),
+    Scenario("sentinel-kill-master", 24, failover_between_ticks, topology="sentinel", allow_missed=True, max_delay=15),
+    Scenario("sentinel-claim-storm", None, failover_during_tick, topology="sentinel", hosts=6, allow_missed=True, max_delay=15),
+    Scenario("jobmond-leader-sigkill", 36, leader_sigkill, monitors=2, beat_cycle=6, max_delay=20),
+    Scenario("jobmond-leader-sigstop", None, leader_sigstop, monitors=2, beat_cycle=7, max_delay=20),
+    Scenario("alert-endpoint-429", 20, rearm_429, receiver_script=FAILING_HOOK, max_delay=60),
+    Scenario("graylog-refused", 20, tick_env=gelf_refused, max_exit=2.0),
+    Scenario("redis-restart-nopersist", None, redis_restart, allow_missed=True, expected={"fence_monotonic": "no"}),
+]
+
+
+@dataclass
+class Counts:
+    occurrences: int = 0
+    runs: int = 0
+    double_runs: int = 0
+    lost_reports: int = 0
+    alerts_expected: int = 0
+    alerts_sent: int = 0
+    duplicate_alerts: int = 0
+    max_alert_delay_s: float = 0.0
+    fence_monotonic: bool = True
+    missed: int = 0
+    killed_runs: Optional[int] = None
+    max_jobrun_exit_s: Optional[float] = None
+
+    def line(self, sc, result):
+        s = (f"scenario={sc.name} occurrences={self.occurrences} runs={self.runs} double_runs={self.double_runs} "
+             f"lost_reports={self.lost_reports} alerts_expected={self.alerts_expected} alerts_sent={self.alerts_sent} "
+             f"duplicate_alerts={self.duplicate_alerts} max_alert_delay_s={self.max_alert_delay_s:.1f} "
+             f"fence_monotonic={'yes' if self.fence_monotonic else 'no'} missed={self.missed}")
+        if self.killed_runs is not None:
+            s += f" killed_runs={self.killed_runs}"
+        if self.max_jobrun_exit_s is not None:
+            s += f" max_jobrun_exit_s={self.max_jobrun_exit_s:.2f}"
+        if sc.expected:
+            s += " expected=" + ",".join(f"{k}:{v}" for k, v in sc.expected.items())
+        return s + f" result={result}"
+
+
+def expected_incidents(job, start, end, ran):
+    """Incidents a correct monitor opens for `job` over its occurrences in [start, end): a missed
+    occurrence opens one unless one is open; a failed run (reported, not successful) too; a
+    successful run resolves. ran[(job, t)] lists the outcomes "ok" / "failed" / "silent"."""
+    period = JOBS[job][0]
+    n, open_ = 0, False
+    for t in range(math.ceil(start / period) * period, math.ceil(end), period):
+        if t >= end:
+            break
+        outcomes = ran.get((job, t), [])
+        if "ok" in outcomes:
+            open_ = False
+        elif (not outcomes or "failed" in outcomes) and not open_:
+            n, open_ = n + 1, True
+    return n
+
+
+def evaluate(c: Cluster, cron: Cron, notes) -> Counts:
+    k = Counts()
+    lines = c.read_log("work") + c.read_log("beat")
+    by_id = {r.run_id: r for r in cron.runs if r.run_id}
+    by_pid = {r.popen.pid: r for r in cron.runs}
+    per_occ, ran = defaultdict(list), defaultdict(list)
+    for l in lines:
+        r = by_id.get(l.run_id) or by_pid.get(l.jobrun_pid)
+        occ = (r.claimed if r.claimed is not None else r.tick) if r else int(l.t // JOBS[l.job][0] * JOBS[l.job][0])
+        per_occ[(l.job, occ)].append(l)
+        silent = l.run_id in notes["killed"] or r is None or r.rc is None or r.rc < 0
+        ran[(l.job, occ)].append("silent" if silent else "ok" if r.rc == 0 else "failed")
+    k.occurrences, k.runs = len(cron.fired), len(lines)
+    k.double_runs = sum(1 for v in per_occ.values() if len(v) > 1)
+    k.missed = sum(1 for key in cron.fired if not per_occ.get(key))
+    for job in ("work", "beat"):
+        fences = [l.fence for l in sorted((l for l in lines if l.job == job), key=lambda l: l.t)]
+        k.fence_monotonic &= all(a < b for a, b in zip(fences, fences[1:]))
+    if c.sc.name == "wrapper-sigkill":
+        k.killed_runs = len(notes["killed"])
+    if c.sc.max_exit is not None:
+        exits = [r.t_end - r.t_spawn - JOBS[r.job][2] for r in cron.runs if r.run_id and r.t_end]
+        k.max_jobrun_exit_s = max(exits, default=0.0)
+
+    # Lost reports: flush every host's spool, then wait (bounded) for every finish to be applied.
+    wanted = {l.run_id: l.job for l in lines if l.run_id not in notes["killed"] and l.t > notes["lost_since"]}
+    c.flush_spools()
+    missing = dict(wanted)
+
+    def applied():
+        for job in ("work", "beat"):
+            for r in (c.api(f"/api/v1/jobs/{job}/runs?limit=10000") or {}).get("runs", []):
+                if r.get("finished_at") is not None:
+                    missing.pop(r.get("run_id"), None)
+        return not missing
+    try:
+        wait_for("every run's finish in the monitor", applied, 20, 0.5)
+    except Timeout:
+        pass
+    k.lost_reports = len(missing)
+    notes["lost_ids"] = sorted(missing)[:5]
+
+    # Alerts: expected incidents from the log, sent ones from the webhook's record.
+    k.alerts_expected = (expected_incidents("work", cron.first, cron.end, ran)
+                         + expected_incidents("beat", cron.first, cron.end, ran)
+                         + expected_incidents("hb", cron.t_launch, cron.end, ran))
+
+    def incidents():
+        got = defaultdict(list)
+        for r in c.triggers():
+            b = r["body"]
+            occ = epoch(b.get("occurrence"))
+            if b.get("job") in JOBS and (occ is None or cron.t_launch <= occ < cron.end):
+                got[(b["job"], b.get("since"))].append(r)
+        return got
+    settle = cron.end + 2 + 1.5                       # the last in-window deadline, and a little
+    try:
+        wait_for("the expected triggers", lambda: time.time() >= settle and len(incidents()) >= k.alerts_expected,
+                 max(1.0, settle + c.sc.max_delay - time.time()), 0.2)
+        time.sleep(2.0)                               # a quiet period in which duplicates would show
+    except Timeout:
+        pass
+    got = incidents()
+    k.alerts_sent = len(got)
+    k.duplicate_alerts = sum(len(v) - 1 for v in got.values())
+    delays = [v[0]["t"] - (epoch(v[0]["body"].get("occurrence")) + JOBS[job][1])
+              for (job, _), v in got.items() if v[0]["body"].get("kind") == "missed" and epoch(v[0]["body"].get("occurrence"))]
+    k.max_alert_delay_s = max(delays, default=0.0)
+    return k
+
+
+def verdict(sc, k: Counts):
+    checks = {
+        "double_runs": k.double_runs == 0,
+        "lost_reports": k.lost_reports == 0,
+        "alerts_sent": k.alerts_sent == k.alerts_expected,
+        "duplicate_alerts": k.duplicate_alerts == 0,
+        "max_alert_delay_s": k.max_alert_delay_s <= sc.max_delay,
+        "fence_monotonic": k.fence_monotonic,
+        "missed": sc.allow_missed or k.missed == 0,
+        "runs": k.runs > 0,
+    }
+    if sc.max_exit is not None:
+        checks["max_jobrun_exit_s"] = k.max_jobrun_exit_s <= sc.max_exit
+    for name, want in sc.expected.items():
+        value = {"fence_monotonic": "yes" if k.fence_monotonic else "no"}.get(name, getattr(k, name, None))
+        checks[name] = str(value) == str(want)
+    return [name for name, ok in checks.items() if not ok]
+
+
+def run_scenario(sc, ticks, root, bins):
+    c = Cluster(sc, root, bins)
+    notes = {"killed": set(), "failovers": [], "leader_kills": [], "stopped_s": [], "lost_since": 0.0}
+    cron = None
+    t0 = time.time()
+    try:
+        sc.dead_tcp, sc.dead_udp = free_port(), free_port(socket.SOCK_DGRAM)   # nobody listens there
+        c.start_topology()
+        c.start_receiver(sc.receiver_script)
+        c.write_config()
+        for port in c.api_ports:
+            c.start_monitor(port)
+        cron = Cron(c, sc, ticks)          # fires from the first tick after jobmond's launch: nothing is
+        cron.start()                       # due between the monitor first seeing a job and the first run
+        c.wait_monitor_ready()
+        ready = time.time()
+        beat = JOBS["beat"][0]
+        cron.beat_start = (math.floor((ready + 1) / beat) + 1) * beat
+        try:
+            sc.fault(c, cron, notes)
+        except Timeout as e:                   # the fault could not be injected as designed
+            notes["fault_error"] = str(e)
+        cron.join(timeout=max(0.0, cron.end - time.time()) + 30)
+        for r in cron.runs:
+            r.done.wait(timeout=max(0.1, r.t_spawn + 30 - time.time()))
+        if cron.error:
+            raise cron.error
+        k = evaluate(c, cron, notes)
+        failed = verdict(sc, k) + (["fault"] if notes.get("fault_error") else [])
+        print(k.line(sc, "FAIL" if failed else "PASS"), flush=True)
+        extras = {key: v for key, v in notes.items() if v and key not in ("killed", "lost_since")}
+        print(f"  # {time.time() - t0:.0f}s" + "".join(f" {key}={v}" for key, v in extras.items())
+              + (f" failed_checks={','.join(failed)}" if failed else ""), file=sys.stderr, flush=True)
+        if failed:
+            for text in c.problems()[-8:]:
+                print(f"  # {text[:300]}", file=sys.stderr)
+        return not failed
+    except (Timeout, OSError, subprocess.SubprocessError, ValueError) as e:
+        print(Counts().line(sc, "FAIL"), flush=True)
+        print(f"  # {sc.name}: {e}", file=sys.stderr, flush=True)
+        for text in c.problems()[-8:]:
+            print(f"  # {text[:300]}", file=sys.stderr)
+        return False
+    finally:
+        if cron:
+            cron.stopping.set()
+            cron.join(timeout=5)
+        c.close()
+
+
+def copy_binaries(src: Path, dest: Path):
+    """Copies jobrun, jobctl and jobmond once none of them has changed for 2 s (a rebuild may be
+    writing them), then checks the copies start."""
+    names = ("jobrun", "jobctl", "jobmond")
+
+    def settled():
+        try:
+            return all(time.time() - (src / n).stat().st_mtime > 2 and os.access(src / n, os.X_OK) for n in names)
+        except OSError:
+            return False
+    wait_for(f"{', '.join(names)} in {src}", settled, 300, 1.0)
+    dest.mkdir()
+    for n in names:
+        shutil.copy2(src / n, dest / n)
+    for n in ("jobrun", "jobctl"):
+        subprocess.run([str(dest / n), "--version"], env=BASE_ENV, capture_output=True, timeout=30, check=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--short", action="store_true", help="the cheap subset, ~20-36 ticks each (default)")
+    mode.add_argument("--full", action="store_true", help="every scenario, 200 ticks each (30+ minutes)")
+    ap.add_argument("--bin", default=os.environ.get("JOBWATCH_BIN") or str(REPO / ".build/debug"))
+    ap.add_argument("--only", default="", help="comma-separated scenario names")
+    args = ap.parse_args()
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _on_signal)
+    atexit.register(cleanup)
+    chosen = [s for s in SCENARIOS if (args.full or s.short is not None)]
+    if args.only:
+        names = set(args.only.split(","))
+        unknown = names - {s.name for s in SCENARIOS}
+        if unknown:
+            ap.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
+        chosen = [s for s in SCENARIOS if s.name in names]
+    for tool in ("redis-server", "redis-cli"):
+        if not shutil.which(tool):
+            sys.exit(f"faults: {tool} not found (apt-get install redis-server)")
+
+    passed = failed = 0
+    try:
+        root = Path(tempfile.mkdtemp(prefix="jobwatch-faults."))
+        STATE["root"] = root
+        copy_binaries(Path(args.bin).resolve(), root / "bin")
+        for sc in chosen:
+            ticks = sc.full if args.full else (sc.short or 20)
+            if run_scenario(sc, ticks, root, root / "bin"):
+                passed += 1
+            else:
+                failed += 1
+    finally:
+        cleanup()
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
