@@ -99,9 +99,5 @@ public struct SlackReport: Codable, Sendable, Equatable {
         return out + "…"
     }
 
-    /// Slack's mrkdwn treats these three as control characters.
-    static func escaped(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;")
-    }
+    private static func escaped(_ text: String) -> String { SlackMessage.escaped(text) }
 }

@@ -3,6 +3,7 @@ import SystemSupport
 
 /// Delay between attempts to reach Graylog: doubles from 0.1 s to 10 s, so a dead receiver
 /// costs a handful of connection attempts, and a restarted one is found again quickly.
+/// Nobody waits for it: while an attempt is not due, output is dropped and counted at once.
 struct Backoff {
     private var delay = 0.1
     private(set) var nextAttempt = 0.0
@@ -17,12 +18,6 @@ struct Backoff {
         nextAttempt = 0
     }
 
-    /// Sleeps until the next attempt is due; returns false if `giveUp` said so first.
-    func waitForNextAttempt(giveUp: () -> Bool) -> Bool {
-        while monotonicSeconds() < nextAttempt {
-            if giveUp() { return false }
-            usleep(UInt32(min(0.05, max(0.001, nextAttempt - monotonicSeconds())) * 1e6))
-        }
-        return !giveUp()
-    }
+    /// Whether another attempt may be made now.
+    func isDue(now: Double = monotonicSeconds()) -> Bool { now >= nextAttempt }
 }

@@ -1,9 +1,9 @@
 import HTTPClient
 /// GELF over HTTP(S): one message per POST to Graylog's GELF HTTP input, which answers 202.
 ///
-/// Network failures and 5xx answers are retried with backoff (holding the batch, while the
-/// queue keeps only the newest lines); a 4xx answer means Graylog rejected that message,
-/// and resending it cannot help.
+/// A network failure or a 5xx answer drops the rest of the batch (counted) and delays the
+/// next attempt by the backoff; a 4xx answer means Graylog rejected that message, and
+/// resending it cannot help.
 final class HTTPTransport: Transport {
     private let url: String
     private let deflater: Deflater?
@@ -46,23 +46,22 @@ final class HTTPTransport: Transport {
     private enum Result { case delivered, rejected, gaveUp }
 
     private func post(_ body: [UInt8], giveUp: () -> Bool) -> Result {
-        while true {
-            guard backoff.waitForNextAttempt(giveUp: giveUp) else { return .gaveUp }
-            if session == nil {
-                // Without libcurl there is no HTTP for the rest of this process.
-                guard let fresh = try? HTTPSession(connectTimeout: 2, timeout: 5, bodyLimit: 64 * 1024) else { return .gaveUp }
-                session = fresh
-            }
-            switch Swift.Result(catching: { try session!.send("POST", url: url, headers: headers, body: body) }) {
-            case .success(let response) where (200..<300).contains(response.status):
-                backoff.succeeded()
-                return .delivered
-            case .success(let response) where (400..<500).contains(response.status):
-                backoff.succeeded()
-                return .rejected
-            case .success, .failure:
-                backoff.failed()
-            }
+        guard backoff.isDue(), !giveUp() else { return .gaveUp }
+        if session == nil {
+            // Without libcurl there is no HTTP for the rest of this process.
+            guard let fresh = try? HTTPSession(connectTimeout: 2, timeout: 5, bodyLimit: 64 * 1024) else { return .gaveUp }
+            session = fresh
+        }
+        switch Swift.Result(catching: { try session!.send("POST", url: url, headers: headers, body: body) }) {
+        case .success(let response) where (200..<300).contains(response.status):
+            backoff.succeeded()
+            return .delivered
+        case .success(let response) where (400..<500).contains(response.status):
+            backoff.succeeded()
+            return .rejected
+        case .success, .failure:
+            backoff.failed()
+            return .gaveUp
         }
     }
 }

@@ -112,19 +112,18 @@ final class TCPTransport: Transport {
         return count == 0 || (count < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
     }
 
+    /// One attempt, when the backoff says one is due.
     private func connect(giveUp: () -> Bool) -> Bool {
-        while true {
-            guard backoff.waitForNextAttempt(giveUp: giveUp) else { return false }
-            if case .success(let address) = SocketAddress.resolve(host: host, port: port,
-                                                                  socketType: Int32(SOCK_STREAM.rawValue)),
-               let fd = open(to: address, giveUp: giveUp) {
-                socket = fd
-                backoff.succeeded()
-                return true
-            }
-            if giveUp() { return false }
-            backoff.failed()
+        guard backoff.isDue(), !giveUp() else { return false }
+        if case .success(let address) = SocketAddress.resolve(host: host, port: port,
+                                                              socketType: Int32(SOCK_STREAM.rawValue)),
+           let fd = open(to: address, giveUp: giveUp) {
+            socket = fd
+            backoff.succeeded()
+            return true
         }
+        backoff.failed()
+        return false
     }
 
     private func open(to address: SocketAddress, giveUp: () -> Bool) -> Int32? {

@@ -40,7 +40,7 @@ final class UDPTransport: Transport {
     }
 
     func deliver(_ payloads: ArraySlice<[UInt8]>, giveUp: () -> Bool) -> Int {
-        guard let address = connectedAddress(giveUp: giveUp) else { return payloads.count }
+        guard let address = connectedAddress() else { return payloads.count }
         var failed = FailedMessages()
         for (index, payload) in payloads.enumerated() {
             var body = payload
@@ -62,26 +62,26 @@ final class UDPTransport: Transport {
         return failed.count
     }
 
-    private func connectedAddress(giveUp: () -> Bool) -> SocketAddress? {
-        while address == nil || socket < 0 {
-            guard backoff.waitForNextAttempt(giveUp: giveUp) else { return nil }
-            switch SocketAddress.resolve(host: host, port: port, socketType: Int32(SOCK_DGRAM.rawValue)) {
-            case .success(let resolved):
-                // Unconnected: ICMP "port unreachable" from a stopped Graylog would otherwise
-                // surface as ECONNREFUSED on the next send.
-                let fd = Glibc.socket(resolved.family, Int32(SOCK_DGRAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
-                if fd >= 0 {
-                    address = resolved
-                    socket = fd
-                    backoff.succeeded()
-                } else {
-                    backoff.failed()
-                }
-            case .failure:
+    private func connectedAddress() -> SocketAddress? {
+        if let address, socket >= 0 { return address }
+        guard backoff.isDue() else { return nil }
+        switch SocketAddress.resolve(host: host, port: port, socketType: Int32(SOCK_DGRAM.rawValue)) {
+        case .success(let resolved):
+            // Unconnected: ICMP "port unreachable" from a stopped Graylog would otherwise
+            // surface as ECONNREFUSED on the next send.
+            let fd = Glibc.socket(resolved.family, Int32(SOCK_DGRAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else {
                 backoff.failed()
+                return nil
             }
+            address = resolved
+            socket = fd
+            backoff.succeeded()
+            return resolved
+        case .failure:
+            backoff.failed()
+            return nil
         }
-        return address
     }
 
     private func flush(to address: SocketAddress, failed: inout FailedMessages) {

@@ -31,9 +31,10 @@ public struct SlackMessage: Codable, Sendable, Equatable {
     public init(_ event: AlertEvent, _ incident: Incident, spec: JobSpec, context: AlertContext) {
         let headline = AlertWording.headline(event, incident, spec)
         let icon = event == .resolve ? "✅" : event == .repeat ? "🔁" : "🔴"
-        text = headline
+        // The notification text is mrkdwn too: a host name like "<!channel>" must not ping anyone.
+        text = Self.escaped(headline)
         blocks = [
-            Block(type: "header", text: .plain(OutputExcerpt.prefix("\(icon) \(headline)", utf16Limit: Self.headerLimit))),
+            Block(type: "header", text: .plain(OutputExcerpt.prefix("\(icon) \(Self.visible(headline))", utf16Limit: Self.headerLimit))),
             Block(
                 type: "section",
                 text: .markdown(OutputExcerpt.prefix(Self.escaped(Self.detail(event, incident)), utf16Limit: Self.sectionTextLimit)),
@@ -75,8 +76,10 @@ public struct SlackMessage: Codable, Sendable, Equatable {
         ]
     }
 
-    /// Slack's mrkdwn treats these three as control characters.
-    static func escaped(_ text: String) -> String {
+    /// Slack's mrkdwn treats `&`, `<` and `>` as control characters (`<!channel>`, `<@U1>`,
+    /// `<http://x|y>` are mentions and links); terminal control characters (ANSI escapes,
+    /// NUL) become U+FFFD so nothing a job or a host sends reaches the reader as markup.
+    public static func escaped(_ text: String) -> String {
         var out = ""
         for character in text { out += escaped(character) }
         return out
@@ -87,8 +90,18 @@ public struct SlackMessage: Codable, Sendable, Equatable {
         case "&": return "&amp;"
         case "<": return "&lt;"
         case ">": return "&gt;"
-        default: return String(character)
+        default: return isControl(character) ? "\u{FFFD}" : String(character)
         }
+    }
+
+    /// Plain text (headers) is never parsed for mentions, but control characters still go.
+    static func visible(_ text: String) -> String {
+        String(text.map { isControl($0) ? "\u{FFFD}" : $0 })
+    }
+
+    private static func isControl(_ character: Character) -> Bool {
+        guard character != "\n", character != "\t" else { return false }
+        return character.unicodeScalars.contains { $0.properties.generalCategory == .control }
     }
 
     /// The end of the output as a code block of at most `limit` characters, escaped before

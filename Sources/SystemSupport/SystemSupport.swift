@@ -13,6 +13,11 @@ public enum FileSystem {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
+        return contents(of: fd)
+    }
+
+    /// Everything left to read on `fd`, or nil on a read error.
+    public static func contents(of fd: Int32) -> [UInt8]? {
         var result: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         while true {

@@ -1,5 +1,6 @@
 import Foundation
 import JobwatchCore
+import RedisLease
 import XCTest
 
 final class GlobalConfigTests: XCTestCase {
@@ -60,6 +61,10 @@ final class GlobalConfigTests: XCTestCase {
         XCTAssertEqual(c.gelfChunkSize, 8192)
         XCTAssertNil(c.gelf)
         XCTAssertEqual(c.timezone, "UTC")
+        XCTAssertNil(c.redisWaitReplicas)
+        XCTAssertEqual(c.redisWaitTimeout, Timespan(milliseconds: 250))
+        XCTAssertEqual(c.replicaAcks(for: try! RedisTopology.parse(["redis-sentinel://s1/m"])), 1, "Sentinel: wait for one replica")
+        XCTAssertEqual(c.replicaAcks(for: try! RedisTopology.parse(["redis://a/0"])), 0)
     }
 
     func testEveryFileKey() throws {
@@ -80,6 +85,8 @@ final class GlobalConfigTests: XCTestCase {
             jobs_dir: /srv/jobs.d
             spool_dir: /srv/spool
             timezone: Europe/Dublin
+            redis_wait_replicas: 2
+            redis_wait_timeout: 1s
             """)
         XCTAssertEqual(c.redis, ["redis://10.0.0.1:6379/0", "redis://10.0.0.2:6379/0", "redis://10.0.0.3:6379/0"])
         XCTAssertEqual(c.redisPassword, Secret("file:/etc/jobwatch/redis.pass"))
@@ -95,6 +102,9 @@ final class GlobalConfigTests: XCTestCase {
         XCTAssertEqual(c.spoolDir, "/srv/spool")
         XCTAssertEqual(c.timezone, "Europe/Dublin")
         XCTAssertEqual(c.sourcePath, "/etc/jobwatch/jobwatch.yaml")
+        XCTAssertEqual(c.redisWaitReplicas, 2)
+        XCTAssertEqual(c.redisWaitTimeout, Timespan(seconds: 1))
+        XCTAssertEqual(c.replicaAcks(for: try RedisTopology.parse(c.redis)), 2, "an explicit setting wins")
     }
 
     func testSingleRedisURLAndEmptyGelfMeansOff() throws {
@@ -114,6 +124,10 @@ final class GlobalConfigTests: XCTestCase {
         XCTAssertEqual(problems("timezone: Atlantis\n"), ["cfg.yaml:1:11: timezone: unknown IANA time zone \"Atlantis\""])
         XCTAssertEqual(problems("key_prefix: x\nredis_pasword: y\n"), ["cfg.yaml:2:1: config: unknown key \"redis_pasword\" (did you mean \"redis_password\"?)"])
         XCTAssertEqual(problems("monitor: [a]\n"), ["cfg.yaml:1:10: monitor must be a mapping of keys"])
+        XCTAssertEqual(problems("redis: [redis://a/0, \"redis-sentinel://s1,s2/m\"]\n"), [
+            "cfg.yaml:1:8: redis: a redis-sentinel:// URL cannot be combined with other URLs: use one Sentinel URL (it lists every sentinel) or several redis:// masters for Redlock, not both",
+        ])
+        XCTAssertEqual(problems("redis_wait_replicas: -1\n"), ["cfg.yaml:1:22: redis_wait_replicas: -1 is out of range 0-16"])
     }
 
     func testLoadExplicitPathThenEnvironmentWins() throws {
@@ -184,7 +198,10 @@ final class GlobalConfigTests: XCTestCase {
         XCTAssertEqual(envProblems(["JOBWATCH_GELF_CHUNK_SIZE": "70000"]), ["JOBWATCH_GELF_CHUNK_SIZE: must be 512-65507"])
         XCTAssertEqual(envProblems(["JOBWATCH_TIMEZONE": "Mars/Base"]), ["JOBWATCH_TIMEZONE: unknown IANA time zone \"Mars/Base\""])
         XCTAssertEqual(envProblems(["JOBWATCH_REDIS": "redis://a:1/0,http://b"]),
-                       ["JOBWATCH_REDIS: invalid Redis URL list \"redis://a:1/0,http://b\""])
+                       ["JOBWATCH_REDIS: invalid Redis URL list \"redis://a:1/0,http://b\": invalid Redis URL \"http://b\": expected redis://host:port/db"])
+        XCTAssertEqual(envProblems(["JOBWATCH_REDIS_WAIT_REPLICAS": "-1"]), ["JOBWATCH_REDIS_WAIT_REPLICAS: must be 0-16"])
+        XCTAssertEqual(envProblems(["JOBWATCH_REDIS_WAIT_TIMEOUT": "soon"]),
+                       ["JOBWATCH_REDIS_WAIT_TIMEOUT: must be a duration such as 250ms"])
         // All bad variables are reported at once.
         XCTAssertEqual(envProblems(["JOBWATCH_ON_REDIS_DOWN": "x", "JOBWATCH_REPORT": "y"]).count, 2)
     }

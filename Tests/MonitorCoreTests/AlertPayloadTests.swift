@@ -94,6 +94,25 @@ final class AlertPayloadTests: XCTestCase {
         XCTAssertTrue(footer.hasSuffix("<https://jobs.example.com/#job-nightly-report|Status page>"), footer)
     }
 
+    func testHostileHostNamesAndOutputAreInertInSlack() throws {
+        let spec = try nightlyReport()
+        var incident = failed(spec, output: "\u{1B}[31mred\u{1B}[0m <!here> \u{0}done\n")
+        incident.lastRun?.host = "<!channel> <@U123|boss> <http://evil.example|click>\u{1B}[2J"
+        let body = try json(SlackMessage(.trigger, incident, spec: spec, context: context))
+        let text = try XCTUnwrap(body["text"] as? String)
+        XCTAssertEqual(text, "nightly-report failed on &lt;!channel&gt; &lt;@U123|boss&gt; &lt;http://evil.example|click&gt;\u{FFFD}[2J: exit code 3",
+                       "the notification text is mrkdwn: no mention, no link, no terminal escape")
+        let blocks = try XCTUnwrap(body["blocks"] as? [[String: Any]])
+        let header = try XCTUnwrap((blocks[0]["text"] as? [String: Any])?["text"] as? String)
+        XCTAssertFalse(header.unicodeScalars.contains { $0.properties.generalCategory == .control }, header)
+        let fields = try XCTUnwrap(blocks[1]["fields"] as? [[String: Any]]).compactMap { $0["text"] as? String }
+        let excerpt = try XCTUnwrap((blocks[2]["text"] as? [String: Any])?["text"] as? String)
+        for rendered in fields + [excerpt] {
+            XCTAssertFalse(rendered.contains("<!") || rendered.contains("<@") || rendered.contains("<http"), rendered)
+            XCTAssertFalse(rendered.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0 }, rendered)
+        }
+    }
+
     func testSlackStaysInsideBlockKitLimitsWithHugeOutputAndLongNames() throws {
         let spec = try nightlyReport(name: String(repeating: "very-long-job-name-", count: 7) + "end")
         let output = String(repeating: "<&>```é😀 ", count: 100_000)
