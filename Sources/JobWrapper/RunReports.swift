@@ -22,7 +22,8 @@ final class RunReports {
     }
 
     /// Reports travel on the lease's own connections: no second connect per run.
-    func useRedis(_ client: LeaseClient) { reporter.redis = .connections(client.masters) }
+    /// The lease's connection to the monitor's master (a quorum's first) carries the reports too.
+    func useRedis(_ client: LeaseClient) { reporter.redis = .connection(client.masters[0]) }
 
     /// Redis already failed this run: don't wait out its timeouts again for each report.
     func redisUnreachable() { reporter.redis = .unreachable }

@@ -45,11 +45,11 @@ public enum RedisTopology: Sendable, Equatable {
 
     /// One connection to where the monitor keeps its state: the single master, a quorum's
     /// first master, or the Sentinel master wherever failovers move it.
-    public func primaryConnection(timeoutMs: Int) -> RedisConnection {
+    public func primaryConnection(timeoutMs: Int, attempts: Int = 3) -> RedisConnection {
         switch self {
-        case .single(let endpoint): return RedisConnection(endpoint: endpoint, timeoutMs: timeoutMs)
-        case .quorum(let endpoints): return RedisConnection(endpoint: endpoints[0], timeoutMs: timeoutMs)
-        case .sentinel(let master): return RedisConnection(sentinel: master, timeoutMs: timeoutMs)
+        case .single(let endpoint): return RedisConnection(endpoint: endpoint, timeoutMs: timeoutMs, attempts: attempts)
+        case .quorum(let endpoints): return RedisConnection(endpoint: endpoints[0], timeoutMs: timeoutMs, attempts: attempts)
+        case .sentinel(let master): return RedisConnection(sentinel: master, timeoutMs: timeoutMs, attempts: attempts)
         }
     }
 

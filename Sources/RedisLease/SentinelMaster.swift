@@ -30,16 +30,20 @@ final class SentinelLocator {
         self.timeoutMs = timeoutMs
     }
 
-    /// The master's address as the first sentinel that knows it says. Throws `.unreachable`
-    /// naming what every sentinel said when none could tell.
+    /// The master's address as the first sentinel that knows it says. Throws naming what
+    /// every sentinel said when none could tell: `.server` (a configuration error, which
+    /// `on_redis_down` must not paper over) when every sentinel that answered does not know
+    /// the master's name, `.unreachable` otherwise.
     func locate() throws -> RedisEndpoint {
         var problems: [String] = []
+        var unknownName = 0
         for candidate in candidates() {
             do {
                 let reply = try candidate.command(["SENTINEL", "get-master-addr-by-name", master.name])
                 guard let pair = reply.array, pair.count == 2, let host = pair[0].string,
                       let port = pair[1].integer.map(Int.init) else {
                     problems.append("sentinel \(candidate.endpoint.host):\(candidate.endpoint.port) does not know master \"\(master.name)\"")
+                    unknownName += 1
                     continue
                 }
                 sentinel = candidate
@@ -49,7 +53,11 @@ final class SentinelLocator {
             }
         }
         sentinel = nil
-        throw RedisError(.unreachable, "cannot discover Redis master \"\(master.name)\": " + problems.joined(separator: "; "))
+        if unknownName > 0 && unknownName == problems.count {
+            throw RedisError(.server, "redis: no sentinel knows master \"\(master.name)\" (check the name in the redis-sentinel:// URL): "
+                + problems.joined(separator: "; "))
+        }
+        throw RedisError(.unreachable, "redis: cannot discover Redis master \"\(master.name)\": " + problems.joined(separator: "; "))
     }
 
     /// The sentinel that answered last, then the others in configuration order.

@@ -12,10 +12,11 @@ import RedisLease
 /// new event is appended to it and the whole spool is delivered in order (unless another
 /// process is delivering it already: then that process, or the next run, sends it).
 public final class RunReporter {
-    /// How to reach Redis for XADD.
+    /// How to reach the monitor's Redis for XADD: the single master, the Sentinel master, or
+    /// a Redlock quorum's first master (where `jobmond` keeps its state and reads the stream).
     public enum RedisRoute {
-        /// Connections already open (the lease's masters): no extra connect.
-        case connections([RedisConnection])
+        /// The connection the lease already opened: no extra connect.
+        case connection(RedisConnection)
         /// Connect on first use (runs without a lease, `jobctl flush`).
         case topology(RedisTopology)
         /// Known to be down: go straight to HTTP.
@@ -91,8 +92,8 @@ public final class RunReporter {
     /// `unconfirmed` says why, when Redis took the event but no replica acknowledged it.
     func deliver(_ event: RunEvent, unconfirmed: inout String?) -> Delivery {
         var redisProblem: String?
-        if transport == .redis, let masters = redisMasters() {
-            let stream = RedisEventTransport(masters: masters, keyPrefix: keyPrefix, replicaAcks: replicaAcks,
+        if transport == .redis, let master = redisMaster() {
+            let stream = RedisEventTransport(master: master, keyPrefix: keyPrefix, replicaAcks: replicaAcks,
                                             replicaTimeoutMs: replicaTimeoutMs)
             switch stream.deliver(event) {
             case .delivered: return .delivered
@@ -111,18 +112,17 @@ public final class RunReporter {
         return result
     }
 
-    private func redisMasters() -> [RedisConnection]? {
+    private func redisMaster() -> RedisConnection? {
         switch redis {
-        case .connections(let masters):
-            return masters
+        case .connection(let master):
+            return master
         case .unreachable:
             return nil
         case .topology(let topology):
-            // One attempt per master: reporting must not wait out the lease's retry budget.
-            let client = LeaseClient(topology: topology, timeoutMs: 1000, attempts: 1)
-            try? client.connect()   // a partial quorum is still somewhere to XADD
-            redis = client.masters.isEmpty ? .unreachable : .connections(client.masters)
-            return client.masters.isEmpty ? nil : client.masters
+            // One attempt: reporting must not wait out the lease's retry budget.
+            let master = topology.primaryConnection(timeoutMs: 1000, attempts: 1)
+            redis = .connection(master)
+            return master
         }
     }
 }

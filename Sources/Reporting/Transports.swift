@@ -11,17 +11,16 @@ public enum Delivery: Equatable, Sendable {
     case rejected(String)
 }
 
-/// XADD on connections `jobrun` already holds. With several masters (a Redlock quorum) the
-/// event goes to the first master, in configuration order, that accepts it: the stream is a
-/// log, not a lock, so one copy suffices, and `jobmond` reads `<prefix>events` on every
-/// master. A master that times out after appending can leave a second copy on the next one;
-/// start/finish are idempotent per `run_id` on the monitor side.
+/// XADD to the stream `jobmond` reads: on the monitor's master (a Redlock quorum's first
+/// master; the other masters hold locks, never reports, so no report can land in a stream
+/// nobody reads). When that master cannot take it, the reporter tries HTTP, then the spool.
 ///
 /// With `replicaAcks` > 0 the XADD is followed by `WAIT` in the same round trip; an event no
 /// replica acknowledged in time is delivered but `unconfirmed`: its master could still lose it
-/// in a failover, so the reporter keeps a copy in the spool.
+/// in a failover, so the reporter keeps a copy in the spool (start/finish are idempotent per
+/// `run_id` on the monitor side).
 final class RedisEventTransport {
-    private let masters: [RedisConnection]
+    private let master: RedisConnection
     private let keyPrefix: String
     private let replicaAcks: Int
     private let replicaTimeoutMs: Int
@@ -32,33 +31,26 @@ final class RedisEventTransport {
         case failed(String)
     }
 
-    init(masters: [RedisConnection], keyPrefix: String, replicaAcks: Int, replicaTimeoutMs: Int) {
-        self.masters = masters
+    init(master: RedisConnection, keyPrefix: String, replicaAcks: Int, replicaTimeoutMs: Int) {
+        self.master = master
         self.keyPrefix = keyPrefix
         self.replicaAcks = replicaAcks
         self.replicaTimeoutMs = replicaTimeoutMs
     }
 
     func deliver(_ event: RunEvent) -> Outcome {
-        var problems: [String] = []
         var commands = [event.xaddArguments(keyPrefix: keyPrefix)]
         if replicaAcks > 0 { commands.append(["WAIT", String(replicaAcks), String(replicaTimeoutMs)]) }
-        for m in masters {
-            do {
-                let replies = try m.pipeline(commands)
-                if case .error(let e) = replies[0] {
-                    problems.append("\(m.endpoint): \(e)")
-                    continue
-                }
-                if replies.count > 1, (replies[1].integer ?? 0) < Int64(replicaAcks) {
-                    return .unconfirmed("no replica of \(m.endpoint) acknowledged it within \(replicaTimeoutMs) ms")
-                }
-                return .delivered
-            } catch {
-                problems.append("\(error)")
+        do {
+            let replies = try master.pipeline(commands)
+            if case .error(let e) = replies[0] { return .failed("\(master.endpoint): \(e)") }
+            if replies.count > 1, (replies[1].integer ?? 0) < Int64(replicaAcks) {
+                return .unconfirmed("no replica of \(master.endpoint) acknowledged it within \(replicaTimeoutMs) ms")
             }
+            return .delivered
+        } catch {
+            return .failed("\(error)")
         }
-        return .failed(problems.isEmpty ? "no Redis master available" : problems.joined(separator: "; "))
     }
 }
 

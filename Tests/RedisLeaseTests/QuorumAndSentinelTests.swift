@@ -164,8 +164,17 @@ final class SentinelTests: XCTestCase {
         let c = LeaseClient(topology: try RedisTopology.parse(["redis-sentinel://127.0.0.1:\(sentinelPort)/nosuch/0"]),
                             timeoutMs: 500, attempts: 1)
         XCTAssertThrowsError(try c.connect()) { error in
+            XCTAssertEqual((error as? RedisError)?.kind, .server, "a wrong name is configuration, not an outage")
+            XCTAssertTrue("\(error)".hasPrefix("redis: no sentinel knows master \"nosuch\""), "\(error)")
+        }
+    }
+
+    func testNoReachableSentinelIsAnOutageNamingTheKey() throws {
+        let c = LeaseClient(topology: try RedisTopology.parse(["redis-sentinel://127.0.0.1:\(try freePort())/mymaster/0"]),
+                            timeoutMs: 500, attempts: 1)
+        XCTAssertThrowsError(try c.connect()) { error in
             XCTAssertEqual((error as? RedisError)?.kind, .unreachable)
-            XCTAssertTrue("\(error)".contains("does not know master \"nosuch\""), "\(error)")
+            XCTAssertTrue("\(error)".hasPrefix("redis: cannot discover Redis master \"mymaster\""), "\(error)")
         }
     }
 }
