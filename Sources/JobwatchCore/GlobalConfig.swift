@@ -46,10 +46,7 @@ public struct GlobalConfig: Sendable {
         let named = explicitPath ?? environment["JOBWATCH_CONFIG"]
         let path = named ?? defaultPath
         if named != nil || FileSystem.exists(atPath: path) {
-            guard let data = FileSystem.contents(atPath: path) else {
-                throw ConfigErrors([ConfigError(path: path, line: 1, column: 1, message: "cannot read config file")])
-            }
-            try config.read(bytes: data, path: path)
+            try config.read(bytes: TrustedFile.contents(path, what: "config file"), path: path)
         }
         try config.apply(environment: environment)
         return config

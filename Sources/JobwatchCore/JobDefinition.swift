@@ -74,10 +74,7 @@ public struct JobDefinition: Sendable {
 
     /// Parses and validates one job file. Throws every problem found, each located.
     public static func load(path: String, defaultTimezone: String) throws -> JobDefinition {
-        guard let bytes = FileSystem.contents(atPath: path) else {
-            throw ConfigErrors([ConfigError(path: path, line: 1, column: 1, message: "cannot read job file: \(SystemError(path))")])
-        }
-        return try parse(bytes: bytes, path: path, defaultTimezone: defaultTimezone)
+        try parse(bytes: TrustedFile.contents(path, what: "job file"), path: path, defaultTimezone: defaultTimezone)
     }
 
     public static func parse(text: String, path: String, defaultTimezone: String) throws -> JobDefinition {

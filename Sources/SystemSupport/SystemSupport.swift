@@ -110,6 +110,14 @@ public enum Path {
         return String(path[start..<end])
     }
 
+    /// `/etc/jobs.d/backup.yaml` → `/etc/jobs.d`; `backup.yaml` → `.`; `/x` → `/`.
+    public static func directory(of path: String) -> String {
+        var trimmed = Substring(path)
+        while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        guard let slash = trimmed.lastIndex(of: "/") else { return "." }
+        return slash == trimmed.startIndex ? "/" : String(trimmed[..<slash])
+    }
+
     /// `backup.yaml` → `backup`; a leading dot is part of the name, not an extension.
     public static func deletingExtension(_ name: String) -> String {
         guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return name }

@@ -149,8 +149,25 @@ final class GlobalConfigTests: XCTestCase {
     func testLoadOfAMissingNamedFileIsAnError() {
         let path = "\(directory)/missing.yaml"
         XCTAssertThrowsError(try GlobalConfig.load(explicitPath: path, environment: [:])) { error in
-            XCTAssertEqual((error as? ConfigErrors)?.errors.map(\.description), ["\(path):1:1: cannot read config file"])
+            XCTAssertEqual((error as? ConfigErrors)?.errors.map(\.description), ["\(path):1:1: cannot read config file: \(path): No such file or directory"])
         }
+    }
+
+    func testAConfigAnyLocalUserCouldWriteIsRefused() throws {
+        let path = try write("open.yaml", "jobs_dir: /x\n")
+        chmod(path, 0o666)
+        XCTAssertThrowsError(try GlobalConfig.load(explicitPath: path, environment: [:])) { error in
+            XCTAssertEqual((error as? ConfigErrors)?.errors.map(\.description),
+                           ["\(path):1:1: refusing a world-writable config file (mode 666): any local user could change what runs; chmod o-w \(path)"])
+        }
+        chmod(path, 0o644)
+        chmod(directory, 0o777)
+        defer { chmod(directory, 0o755) }
+        XCTAssertThrowsError(try GlobalConfig.load(explicitPath: path, environment: [:])) { error in
+            XCTAssertTrue("\(error)".contains("in the world-writable directory \(directory)"), "\(error)")
+        }
+        chmod(directory, 0o1777)
+        XCTAssertNoThrow(try GlobalConfig.load(explicitPath: path, environment: [:]), "a sticky directory like /tmp is fine")
     }
 
     func testEnvironmentOverrides() throws {

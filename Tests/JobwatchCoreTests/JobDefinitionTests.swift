@@ -165,6 +165,20 @@ final class JobDefinitionTests: XCTestCase {
         }
     }
 
+    func testAWorldWritableJobFileIsRefusedAndTheOthersStillLoad() throws {
+        let dir = NSTemporaryDirectory() + "jobsd-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "command: \"true\"\n".write(toFile: dir + "/good.yaml", atomically: true, encoding: .utf8)
+        try "command: \"rm -rf /\"\n".write(toFile: dir + "/open.yaml", atomically: true, encoding: .utf8)
+        chmod(dir + "/open.yaml", 0o646)
+        let loaded = JobsDirectory.load(dir, defaultTimezone: "UTC")
+        XCTAssertEqual(loaded.jobs.map(\.name), ["good"])
+        XCTAssertEqual(loaded.problems.map(\.description), [
+            "\(dir)/open.yaml:1:1: refusing a world-writable job file (mode 646): any local user could change what runs; chmod o-w \(dir)/open.yaml",
+        ])
+    }
+
     func testJobNameValidation() {
         XCTAssertTrue(JobName.isValid("a"))
         XCTAssertTrue(JobName.isValid("nightly-report.v2_eu"))
