@@ -67,4 +67,4 @@ extension [StateSpan] {
 }
 
 /// The states a job is down in; time spent in them is the report's downtime.
-let downStates: Set<JobState> = [.missed, .failed, .overdue]
+let downStates: Set<JobState> = [.missed, .failed, .overdue, .lost]

@@ -4,7 +4,7 @@ import MonitorCore
 /// the page reads at a glance; everything is inline because the page fetches nothing.
 enum StatusPageStyle {
     /// Problems first, worst first; the summary bar uses the same order.
-    static let order: [JobState] = [.missed, .failed, .overdue, .late, .running, .up, .new, .paused]
+    static let order: [JobState] = [.lost, .missed, .failed, .overdue, .late, .running, .up, .new, .paused]
 
     static func rank(_ state: JobState) -> Int {
         // Running and up jobs are equally healthy: one alphabetical block.
@@ -13,7 +13,7 @@ enum StatusPageStyle {
 
     /// The tab title says whether anything is wrong without opening the tab.
     static func title(_ rows: [StatusRow]) -> String {
-        let problems = rows.filter { [.missed, .failed, .overdue].contains($0.state) }.count
+        let problems = rows.filter { downStates.contains($0.state) }.count
         return problems == 0 ? "All \(rows.count) jobs OK" : "\(problems) of \(rows.count) jobs need attention"
     }
 
@@ -30,7 +30,7 @@ enum StatusPageStyle {
     h1{font-size:18px;margin:0 16px 0 0;display:inline-block;vertical-align:middle}
     .bar{display:inline-flex;gap:8px;margin:0;padding:0;list-style:none;vertical-align:middle;flex-wrap:wrap}
     .bar li{padding:2px 10px;border-radius:12px;background:var(--bg);border:1px solid var(--line)}
-    .bar li.s-missed,.bar li.s-failed,.bar li.s-overdue{color:#fff;border-color:transparent}
+    .bar li.s-missed,.bar li.s-failed,.bar li.s-overdue,.bar li.s-lost{color:#fff;border-color:transparent}
     .asof{margin:6px 0 0;color:var(--dim);font-size:12px}.asof a{color:var(--dim)}
     main{padding:12px 24px 32px}table{width:100%;border-collapse:collapse;background:#fff;\
     border:1px solid var(--line);border-radius:6px}
@@ -43,10 +43,10 @@ enum StatusPageStyle {
     font-weight:600;color:#fff;background:var(--c)}
     td:first-child{border-left:4px solid var(--c)}
     .s-up{--c:var(--ok)}.s-running{--c:var(--run)}.s-late{--c:var(--late)}.s-missed{--c:var(--miss)}\
-    .s-failed{--c:var(--fail)}.s-overdue{--c:var(--over)}.s-paused{--c:var(--pause)}.s-new{--c:var(--new)}
+    .s-failed{--c:var(--fail)}.s-overdue{--c:var(--over)}.s-lost{--c:var(--fail)}.s-paused{--c:var(--pause)}.s-new{--c:var(--new)}
     .bar li[class^=s-]::before{content:"";display:inline-block;width:8px;height:8px;border-radius:50%;\
-    background:var(--c);margin-right:6px}.bar li.s-missed::before,.bar li.s-failed::before,.bar li.s-overdue::before{background:#fff}.bar li.s-missed,.bar li.s-failed,.bar li.s-overdue{background:var(--c)}
-    tr.s-missed,tr.s-failed,tr.s-overdue{background:#fff5f5}
+    background:var(--c);margin-right:6px}.bar li.s-missed::before,.bar li.s-failed::before,.bar li.s-overdue::before,.bar li.s-lost::before{background:#fff}.bar li.s-missed,.bar li.s-failed,.bar li.s-overdue,.bar li.s-lost{background:var(--c)}
+    tr.s-missed,tr.s-failed,tr.s-overdue,tr.s-lost{background:#fff5f5}
     .r-ok{color:var(--ok)}.r-bad{color:var(--miss);font-weight:600}.r-running{color:var(--run)}.dim{color:var(--dim)}
     code{font-size:12px;background:var(--bg);padding:0 4px;border-radius:3px}
     .tl{display:block;background:#f0f2f4;border-radius:3px}.tl .grid{stroke:#d0d7de;stroke-width:1}

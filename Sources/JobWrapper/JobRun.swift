@@ -85,7 +85,8 @@ public struct JobRun {
             OutputPump(source: child.stderrPipe, destination: invocation.quiet ? nil : 2, stream: .stderr, sinks: sinks, tail: tail),
         ]
         pumps.forEach { $0.start() }
-        reports?.started(pid: child.pid, scheduledFor: claimedOccurrence, fence: fence, command: settings.argv.joined(separator: " "))
+        reports?.started(pid: child.pid, scheduledFor: claimedOccurrence, fence: fence, command: settings.argv.joined(separator: " "),
+                         leaseMs: lease != nil && cronlock == nil ? settings.lockTTL.milliseconds : nil)
 
         var supervisor = Supervisor(child: child, lease: lease, timeoutMs: settings.timeout?.milliseconds,
                                     killAfterMs: job.killAfter.milliseconds, diagnostics: diagnostics)

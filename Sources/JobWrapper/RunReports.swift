@@ -32,9 +32,11 @@ final class RunReports {
         reporter.report(.skip(job: job, runID: runID, host: host, reason: reason, holder: holder, scheduledFor: scheduledFor))
     }
 
-    func started(pid: Int32, scheduledFor: Int64?, fence: Int64, command: String) {
+    /// `leaseMs`: the lease's length when the run holds one (a cronlock-mode lock is no lease
+    /// the monitor can watch).
+    func started(pid: Int32, scheduledFor: Int64?, fence: Int64, command: String, leaseMs: Int64?) {
         reporter.report(.start(job: job, runID: runID, host: host, pid: pid, startedAtMs: Timestamp.nowMs(),
-                               scheduledFor: scheduledFor, fence: fence, command: command))
+                               scheduledFor: scheduledFor, fence: fence, command: command, leaseMs: leaseMs))
     }
 
     func finished(_ ending: RunEnding, tail: OutputTail) {

@@ -56,6 +56,9 @@ enum AlertWording {
             let limit = spec.maxRuntime.map { " longer than its max_runtime \(span($0))" } ?? " too long"
             let started = incident.lastRun.map { " (started \(timeOfDay($0.startedAt, timeZone: spec.timezone)) \(spec.timezone))" } ?? ""
             return "\(job) has been running on \(host)\(limit)\(started)"
+        case .lost:
+            let started = incident.lastRun.map { " (started \(timeOfDay($0.startedAt, timeZone: spec.timezone)) \(spec.timezone))" } ?? ""
+            return "\(job) lost its run on \(host)\(started): the lease expired with no finish report"
         case .configError:
             return "\(job) has an invalid definition: \(incident.reason)"
         }

@@ -1,7 +1,7 @@
 /// Why a job is alerting. One incident per job at a time: every channel deduplicates per job
 /// (`jobwatch/<job>`), so a second problem while one is open joins it rather than paging again.
 public enum IncidentKind: String, Codable, Sendable, CaseIterable {
-    case missed, failed, overdue
+    case missed, failed, overdue, lost
     case configError = "config_error"
 
     /// A config error says nothing about whether the job runs, so it leaves the state alone.
@@ -10,6 +10,7 @@ public enum IncidentKind: String, Codable, Sendable, CaseIterable {
         case .missed: return .missed
         case .failed: return .failed
         case .overdue: return .overdue
+        case .lost: return .lost
         case .configError: return nil
         }
     }

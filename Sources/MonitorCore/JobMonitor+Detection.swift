@@ -32,10 +32,11 @@ extension JobMonitor {
         if let pause { return pause.until }
         var candidates: [Int64] = []
         if let expected = expectedOccurrence { candidates.append(expected + spec.grace) }
-        if let maxRuntime = spec.maxRuntime {
-            for run in runningRuns.values where !overdueRunIDs.contains(run.runID) {
+        for run in runningRuns.values where run.lostAt == nil {
+            if let maxRuntime = spec.maxRuntime, !overdueRunIDs.contains(run.runID) {
                 candidates.append(run.startedAt + maxRuntime)
             }
+            if let until = run.leaseUntil { candidates.append(until + Self.leaseGraceMs) }
         }
         if incident != nil, let realert = nextRealert { candidates.append(realert) }
         return candidates.min()
@@ -69,7 +70,7 @@ extension JobMonitor {
     mutating func noteOverdueRuns(now: Int64, into actions: inout [MonitorAction]) -> [String] {
         guard let maxRuntime = spec.maxRuntime else { return [] }
         let overdue = runningRuns.values
-            .filter { !overdueRunIDs.contains($0.runID) && $0.startedAt + maxRuntime <= now }
+            .filter { $0.lostAt == nil && !overdueRunIDs.contains($0.runID) && $0.startedAt + maxRuntime <= now }
             .sorted { ($0.startedAt, $0.runID) < ($1.startedAt, $1.runID) }
         return overdue.map { run in
             overdueRunIDs.insert(run.runID)
@@ -106,6 +107,17 @@ extension JobMonitor {
     mutating func resolve(recoveredBy run: RunRecord, at now: Int64, into actions: inout [MonitorAction]) {
         guard var open = incident, open.kind != .configError else { return }
         if open.kind == .overdue, runningRuns.keys.contains(where: overdueRunIDs.contains) { return }
+        open.resolvedAt = now
+        open.lastRun = run
+        incident = nil
+        nextRealert = nil
+        actions.append(.resolveAlert(open))
+    }
+
+    /// A lost run reported its finish after all: the lost incident ends once no other run of
+    /// the job is still lost.
+    mutating func resolveLost(endedBy run: RunRecord, at now: Int64, into actions: inout [MonitorAction]) {
+        guard var open = incident, open.kind == .lost, !runningRuns.values.contains(where: { $0.lostAt != nil }) else { return }
         open.resolvedAt = now
         open.lastRun = run
         incident = nil

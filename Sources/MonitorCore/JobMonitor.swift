@@ -66,8 +66,10 @@ public struct JobMonitor: Codable, Sendable, Equatable {
         nextDeadline = earliestDeadline()
     }
 
+    /// `leaseMs`: the run's `lock_ttl`, when it holds a lease; its expiry without a finish
+    /// makes the run lost (see `leasesDue`).
     public mutating func runStarted(
-        runID: String, host: String, at: Int64, scheduledFor: Int64? = nil, fence: Int64? = nil
+        runID: String, host: String, at: Int64, scheduledFor: Int64? = nil, fence: Int64? = nil, leaseMs: Int64? = nil
     ) -> [MonitorAction] {
         guard runningRuns[runID] == nil, !finishedRunIDs.contains(runID) else { return [] }
         var actions: [MonitorAction] = []
@@ -76,7 +78,8 @@ public struct JobMonitor: Codable, Sendable, Equatable {
         if let occurrence, let expected = expectedOccurrence, occurrence >= expected {
             expectedOccurrence = spec.occurrence(after: occurrence)
         }
-        runningRuns[runID] = RunRecord(runID: runID, host: host, scheduledFor: occurrence, startedAt: at, fence: fence)
+        runningRuns[runID] = RunRecord(runID: runID, host: host, scheduledFor: occurrence, startedAt: at, fence: fence,
+                                       leaseMs: leaseMs.flatMap { $0 > 0 ? $0 : nil })
         settle(at: at, because: "run \(runID) started on \(host)", into: &actions)
         return actions
     }
@@ -94,6 +97,11 @@ public struct JobMonitor: Codable, Sendable, Equatable {
         var run = runningRuns.removeValue(forKey: runID)
             ?? RunRecord(runID: runID, host: host ?? "unknown", startedAt: overflow ? (durationMs > 0 ? .min : .max) : start)
         overdueRunIDs.remove(runID)
+        if run.lostAt != nil {
+            // The host came back and its spool delivered the finish: the run was not lost after
+            // all, and what it did is judged below like any other run.
+            resolveLost(endedBy: run, at: at, into: &actions)
+        }
         finishedRunIDs.insert(runID, limit: Self.rememberedRuns)
         run.finishedAt = at
         run.durationMs = durationMs
@@ -114,6 +122,45 @@ public struct JobMonitor: Codable, Sendable, Equatable {
             resolve(recoveredBy: run, at: at, into: &actions)
         }
         settle(at: at, because: "run \(runID) on \(run.host): \(failure ?? "succeeded")", into: &actions)
+        return actions
+    }
+
+    /// Running runs whose lease should have been renewed by `now` if their host were alive.
+    /// The caller looks each one up (`<prefix>lock:<job>`, whose value ends in `:<run_id>`)
+    /// and answers with `leaseChecked`, then calls `deadlinePassed`.
+    public func leasesDue(now: Int64) -> [String] {
+        runningRuns.values.filter { run in
+            guard run.lostAt == nil, let until = run.leaseUntil else { return false }
+            return until + Self.leaseGraceMs <= now
+        }.map(\.runID).sorted()
+    }
+
+    /// Slack after a lease's expiry before looking: a renewal in flight, clocks a little apart.
+    public static let leaseGraceMs: Int64 = 2_000
+
+    /// What Redis says of a run's lease: held by that run until `heldUntil`, or (nil) gone or
+    /// someone else's — then the run is lost: its host stopped renewing and never reported a
+    /// finish. A late finish still ends it (`runFinished`).
+    public mutating func leaseChecked(runID: String, heldUntil: Int64?, now: Int64) -> [MonitorAction] {
+        guard var run = runningRuns[runID], run.lostAt == nil else { return [] }
+        var actions: [MonitorAction] = []
+        endPauseIfDue(now)
+        if let heldUntil, heldUntil > now {
+            run.leaseUntil = heldUntil
+            runningRuns[runID] = run
+            settle(at: now, because: "run \(runID) still holds its lease", into: &actions)
+            return actions
+        }
+        run.lostAt = now
+        runningRuns[runID] = run
+        let renewed = run.leaseUntil.flatMap { until in run.leaseMs.map { until - $0 } }
+        let reason = "run \(runID) on \(run.host) stopped renewing its lease"
+            + (renewed.map { " (last renewed about \(timestamp($0, timeZone: spec.timezone)))" } ?? "")
+            + " and sent no finish: its host or jobrun died"
+        if !isPaused(at: now) {
+            raise(.lost, occurrence: run.scheduledFor, run: run, reason: reason, at: now, into: &actions)
+        }
+        settle(at: now, because: reason, into: &actions)
         return actions
     }
 

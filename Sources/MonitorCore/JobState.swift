@@ -1,6 +1,6 @@
 /// The states of SPEC §3.1, spelled as the API and `jobctl status` print them.
 public enum JobState: String, Codable, Sendable, CaseIterable {
-    case new, up, running, late, missed, failed, overdue, paused
+    case new, up, running, late, missed, failed, overdue, paused, lost
 }
 
 /// One line of a job's history: the weekly report and `jobctl history` are built from these.

@@ -19,11 +19,19 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var outcome: RunOutcome?
     public var fence: Int64?
     public var outputTail: String?
+    /// The run's lease length (`lock_ttl`) as its start reported it; nil for a run without a
+    /// lease (`lock: none`, pings), which can never be found lost.
+    public var leaseMs: Int64?
+    /// Until when its lease was last seen held: the monitor looks again after that.
+    public var leaseUntil: Int64?
+    /// When the monitor found the lease expired with no finish report: the host or its
+    /// `jobrun` died mid-run.
+    public var lostAt: Int64?
 
     public init(
         runID: String, host: String, scheduledFor: Int64? = nil, startedAt: Int64, finishedAt: Int64? = nil,
         durationMs: Int64? = nil, exitCode: Int? = nil, signal: Int? = nil, outcome: RunOutcome? = nil,
-        fence: Int64? = nil, outputTail: String? = nil
+        fence: Int64? = nil, outputTail: String? = nil, leaseMs: Int64? = nil
     ) {
         self.runID = runID
         self.host = host
@@ -36,11 +44,14 @@ public struct RunRecord: Codable, Sendable, Equatable {
         self.outcome = outcome
         self.fence = fence
         self.outputTail = outputTail
+        self.leaseMs = leaseMs
+        leaseUntil = leaseMs.map { startedAt + $0 }
     }
 
     private enum CodingKeys: String, CodingKey {
         case runID = "run_id", host, scheduledFor = "scheduled_for", startedAt = "started_at"
         case finishedAt = "finished_at", durationMs = "duration_ms", exitCode = "exit_code", signal
         case outcome, fence, outputTail = "output_tail"
+        case leaseMs = "lease_ms", leaseUntil = "lease_until", lostAt = "lost_at"
     }
 }

@@ -74,6 +74,9 @@ extension RunRecord {
         w.field("outcome", outcome?.rawValue)
         w.field("fence", fence)
         w.field("output_tail", outputTail)
+        w.field("lease_ms", leaseMs)
+        w.field("lease_until", leaseUntil)
+        w.field("lost_at", lostAt)
         w.endObject()
     }
 }

@@ -215,12 +215,31 @@ final class LeaderSession {
         if read.count < batchSize {
             for job in queue.popDue(now: now) {
                 guard var monitor = monitors[job] else { continue }
+                for (runID, heldUntil) in try await leases(of: job, runs: monitor.leasesDue(now: now), now: now) {
+                    let actions = monitor.leaseChecked(runID: runID, heldUntil: heldUntil, now: now)
+                    settle(job, monitor, actions, into: &writes)
+                }
                 let actions = monitor.deadlinePassed(now: now)
                 settle(job, monitor, actions, into: &writes)
             }
         }
         if writes.isEmpty { return true }
         return try await persist(writes, waitForIt: read.count < batchSize)
+    }
+
+    /// Whether each run still holds the job's lease, and until when: the lock's value ends in
+    /// `:<run_id>` while it is that run's. One round trip, and only when a check is due.
+    private func leases(of job: String, runs: [String], now: Int64) async throws -> [(String, Int64?)] {
+        guard !runs.isEmpty else { return [] }
+        let key = store.lock(job)
+        let (holder, ttl) = try await worker.run { c -> (String?, Int64?) in
+            let replies = try c.pipeline([["GET", key], ["PTTL", key]])
+            return (replies[0].string, replies[1].integer)
+        }
+        return runs.map { runID in
+            guard let holder, holder.hasSuffix(":" + runID), let ttl, ttl > 0 else { return (runID, nil) }
+            return (runID, now + ttl)
+        }
     }
 
     /// Entries delivered to a consumer that died before acknowledging them.
@@ -256,10 +275,11 @@ final class LeaderSession {
         switch event {
         case .reload, .define:
             try await refreshDefinitions(&writes)
-        case let .start(job, runID, host, startedAt, scheduledFor, fence):
+        case let .start(job, runID, host, startedAt, scheduledFor, fence, leaseMs):
             var monitor = known(job, now: now)
             let fresh = monitor.runningRuns[runID] == nil
-            let actions = monitor.runStarted(runID: runID, host: host, at: startedAt, scheduledFor: scheduledFor, fence: fence)
+            let actions = monitor.runStarted(runID: runID, host: host, at: startedAt, scheduledFor: scheduledFor, fence: fence,
+                                             leaseMs: leaseMs)
             if fresh, let run = monitor.runningRuns[runID] { writes.run(job, run, finished: false) }
             settle(job, monitor, actions, into: &writes)
         case let .finish(job, runID, host, finishedAt, exitCode, signal, durationMs, outcome, outputTail):

@@ -6,7 +6,7 @@ import RedisLease
 /// Public API of this file:
 ///
 ///     public enum MonitorEvent: Sendable, Equatable   // one `<prefix>events` entry, decoded
-///         case start(job:, runID:, host:, startedAt: Int64, scheduledFor: Int64?, fence: Int64?)
+///         case start(job:, runID:, host:, startedAt: Int64, scheduledFor: Int64?, fence: Int64?, leaseMs: Int64?)
 ///         case finish(job:, runID:, host:, finishedAt: Int64, exitCode: Int?, signal: Int?,
 ///                     durationMs: Int64, outcome: RunOutcome, outputTail: String?)
 ///         case skip(job:, host:, at: Int64)
@@ -24,7 +24,7 @@ import RedisLease
 /// Field names and forms are `Sources/Reporting/RunEvent.swift`'s: times RFC 3339 UTC with
 /// milliseconds, numbers in decimal, null as the empty string.
 public enum MonitorEvent: Sendable, Equatable {
-    case start(job: String, runID: String, host: String, startedAt: Int64, scheduledFor: Int64?, fence: Int64?)
+    case start(job: String, runID: String, host: String, startedAt: Int64, scheduledFor: Int64?, fence: Int64?, leaseMs: Int64?)
     case finish(job: String, runID: String, host: String, finishedAt: Int64, exitCode: Int?, signal: Int?,
                 durationMs: Int64, outcome: RunOutcome, outputTail: String?)
     case skip(job: String, host: String, at: Int64)
@@ -56,7 +56,7 @@ public enum MonitorEvent: Sendable, Equatable {
         case .start:
             guard !runID.isEmpty else { return nil }
             self = .start(job: job, runID: runID, host: host, startedAt: f.startedAt ?? ts,
-                          scheduledFor: f.scheduledFor, fence: f.fence)
+                          scheduledFor: f.scheduledFor, fence: f.fence, leaseMs: f.leaseMs)
         case .finish:
             guard !runID.isEmpty else { return nil }
             self = .finish(job: job, runID: runID, host: host, finishedAt: f.finishedAt ?? ts,
@@ -72,7 +72,7 @@ public enum MonitorEvent: Sendable, Equatable {
 
     public var job: String? {
         switch self {
-        case .start(let job, _, _, _, _, _), .finish(let job, _, _, _, _, _, _, _, _), .skip(let job, _, _),
+        case .start(let job, _, _, _, _, _, _), .finish(let job, _, _, _, _, _, _, _, _), .skip(let job, _, _),
              .pause(let job, _, _), .resume(let job, _), .define(let job):
             return job
         case .reload: return nil
@@ -96,7 +96,7 @@ private struct RawEventFields {
     var job, runID, host, outputTail: String?
     var ts, startedAt, scheduledFor, finishedAt, until: Int64?
     var exitCode, signal: Int?
-    var durationMs, fence: Int64?
+    var durationMs, fence, leaseMs: Int64?
     var outcome: RunOutcome?
 
     mutating func take(_ name: RedisReplyView, _ value: RedisReplyView) {
@@ -113,6 +113,7 @@ private struct RawEventFields {
         else if name.equals("signal") { signal = value.integer.map(Int.init) }
         else if name.equals("duration_ms") { durationMs = value.integer.flatMap { $0 >= 0 ? $0 : nil } }
         else if name.equals("fence") { fence = value.integer }
+        else if name.equals("lease_ms") { leaseMs = value.integer.flatMap { $0 > 0 ? $0 : nil } }
         else if name.equals("outcome") { outcome = RunOutcome(rawValue: value.text) }
         else if name.equals("output_tail") { outputTail = value.bytes.isEmpty ? nil : value.text }
     }

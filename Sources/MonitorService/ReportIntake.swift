@@ -35,7 +35,7 @@ public struct ReportIntake: Sendable {
             values = [
                 try fields.integer("pid"), .text(try fields.time("started_at") ?? ts),
                 try fields.time("scheduled_for").map(RunEvent.Value.text) ?? .null,
-                try fields.integer("fence"), try fields.text("command"),
+                try fields.integer("fence"), try fields.text("command"), try fields.integer("lease_ms", atLeast: 1),
             ]
         case .finish:
             let exitCode = try fields.integer("exit_code")

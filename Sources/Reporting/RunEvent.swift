@@ -11,13 +11,15 @@ import Glibc
 ///
 /// | type | body fields |
 /// |---|---|
-/// | `start` | `pid`, `started_at`, `scheduled_for`, `fence`, `command` |
+/// | `start` | `pid`, `started_at`, `scheduled_for`, `fence`, `command`, `lease_ms` |
 /// | `finish` | `finished_at`, `exit_code`, `signal`, `duration_ms`, `outcome`, `output_tail` |
 /// | `skip` | `reason` (`lock_held` \| `occurrence_taken`), `holder`, `scheduled_for` |
 ///
 /// Times are RFC 3339 UTC with milliseconds; `scheduled_for` is absent (JSON `null`, empty
 /// stream value) for a run outside every occurrence's grace window; `signal` likewise when
-/// the command was not killed by a signal. `holder` is the lock's owner value
+/// the command was not killed by a signal; `lease_ms` (the run's `lock_ttl`, from which the
+/// monitor finds a run lost when its lease expires without a finish) likewise when the run
+/// holds no lease. `holder` is the lock's owner value
 /// (`host:pid:run_id`) for `lock_held` and the claiming run's id for `occurrence_taken`.
 /// See `xaddArguments` and `httpRequest` for the two wire forms.
 public struct RunEvent: Sendable, Equatable {
@@ -27,7 +29,7 @@ public struct RunEvent: Sendable, Equatable {
         /// The body fields of this kind, in wire order.
         public var fieldNames: [String] {
             switch self {
-            case .start: return ["pid", "started_at", "scheduled_for", "fence", "command"]
+            case .start: return ["pid", "started_at", "scheduled_for", "fence", "command", "lease_ms"]
             case .finish: return ["finished_at", "exit_code", "signal", "duration_ms", "outcome", "output_tail"]
             case .skip: return ["reason", "holder", "scheduled_for"]
             }
@@ -67,10 +69,11 @@ public struct RunEvent: Sendable, Equatable {
     }
 
     public static func start(job: String, runID: String, host: String, pid: Int32, startedAtMs: Int64,
-                             scheduledFor: Int64?, fence: Int64, command: String) -> RunEvent {
+                             scheduledFor: Int64?, fence: Int64, command: String, leaseMs: Int64? = nil) -> RunEvent {
         RunEvent(kind: .start, job: job, runID: runID, host: host, ts: Timestamp.now(), values: [
             .number(Int64(pid)), .text(Timestamp.format(ms: startedAtMs)),
             scheduledFor.map { .text(Timestamp.format(ms: $0 * 1000)) } ?? .null, .number(fence), .text(command),
+            leaseMs.map { .number($0) } ?? .null,
         ])
     }
 

@@ -149,7 +149,7 @@ enum Terminal {
         case "up": code = "32"
         case "running": code = "36"
         case "late": code = "33"
-        case "missed", "failed", "overdue": code = "1;31"
+        case "missed", "failed", "overdue", "lost": code = "1;31"
         case "paused": code = "2"
         default: return text
         }

@@ -5,19 +5,20 @@ import XCTest
 final class RunEventTests: XCTestCase {
     private let start = RunEvent.start(job: "nightly", runID: "0190abcd00001234abcd", host: "web1", pid: 4242,
                                        startedAtMs: 1_774_747_800_123, scheduledFor: 1_774_747_800, fence: 7,
-                                       command: "/bin/echo \"hi\"\n\ttab")
+                                       command: "/bin/echo \"hi\"\n\ttab", leaseMs: 60_000)
 
     func testXADDArgumentsNameEveryFieldAsStrings() {
         let args = start.xaddArguments(keyPrefix: "jw:")
         XCTAssertEqual(Array(args.prefix(6)), ["XADD", "jw:events", "MAXLEN", "~", "1000000", "*"])
         let pairs = Array(args.dropFirst(6))
         XCTAssertEqual(stride(from: 0, to: pairs.count, by: 2).map { pairs[$0] },
-                       ["type", "job", "run_id", "host", "ts", "pid", "started_at", "scheduled_for", "fence", "command"])
+                       ["type", "job", "run_id", "host", "ts", "pid", "started_at", "scheduled_for", "fence", "command", "lease_ms"])
         XCTAssertEqual(pairs[1], "start")
         XCTAssertEqual(pairs[11], "4242")
         XCTAssertEqual(pairs[13], "2026-03-29T01:30:00.123Z")
         XCTAssertEqual(pairs[15], "2026-03-29T01:30:00.000Z")
         XCTAssertEqual(pairs[17], "7")
+        XCTAssertEqual(pairs[21], "60000")
         let finish = RunEvent.finish(job: "j", runID: "r1", host: "h", exitCode: 143, signal: 15, durationMs: 5,
                                      outcome: "killed", outputTail: "x")
         let f = finish.xaddArguments(keyPrefix: "")
