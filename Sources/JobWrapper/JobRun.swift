@@ -86,7 +86,7 @@ public struct JobRun {
         ]
         pumps.forEach { $0.start() }
         reports?.started(pid: child.pid, scheduledFor: claimedOccurrence, fence: fence, command: settings.argv.joined(separator: " "),
-                         leaseMs: lease != nil && cronlock == nil ? settings.lockTTL.milliseconds : nil)
+                         leaseMs: lease.map { $0.client.primaryGranted } == true && cronlock == nil ? settings.lockTTL.milliseconds : nil)
 
         var supervisor = Supervisor(child: child, lease: lease, timeoutMs: settings.timeout?.milliseconds,
                                     killAfterMs: job.killAfter.milliseconds, diagnostics: diagnostics)

@@ -19,6 +19,9 @@ public final class LeaseClient {
     private let attempts: Int
     public let replicaAcks: Int
     public let replicaTimeoutMs: Int
+    /// Whether the last acquisition was granted by the first master, where the monitor keeps
+    /// its state and looks at leases to find lost runs.
+    public private(set) var primaryGranted = false
 
     public var quorum: Int { QuorumTally.quorum(of: masters.count) }
 
@@ -63,6 +66,7 @@ public final class LeaseClient {
         }
         let started = monotonicMs()
         let answers = masters.map { ask($0, keys: lockKeys, args: args) }
+        if case .granted = answers.first { primaryGranted = true } else { primaryGranted = false }
         let decision = QuorumTally.acquire(answers, ttlMs: ttlMs, elapsedMs: monotonicMs() - started)
         if case .acquired(let fence, let validity, let replicated) = decision {
             return replicated ? .acquired(fence: fence, validForMs: validity) : .unreplicated(fence: fence, validForMs: validity)
