@@ -13,7 +13,10 @@
 ///   `alert_after_failures`; occurrences scheduled during a pause are never missed; a run that
 ///   overran during the pause alerts when the pause ends. A success during a pause still
 ///   resolves, so the pager is not left ringing.
-/// - A run for a later occurrence also covers earlier pending ones (grace longer than the period).
+/// - A run for a later occurrence also covers earlier pending ones whose grace has not run out
+///   by then (grace longer than the period); one whose deadline came before the later
+///   occurrence was even due is missed, even when the monitor learns it from that start
+///   (a deadline it could not watch: down, or cut off from Redis).
 public struct JobMonitor: Codable, Sendable, Equatable {
     public internal(set) var spec: JobSpec
     /// When the monitor first loaded the definition (nil in state saved by older versions):
@@ -76,6 +79,12 @@ public struct JobMonitor: Codable, Sendable, Equatable {
         endPauseIfDue(at)
         let occurrence = scheduledFor ?? occurrenceInGrace(startingAt: at)
         if let occurrence, let expected = expectedOccurrence, occurrence >= expected {
+            // An occurrence due only after the awaited one's deadline proves, by the schedule
+            // alone, that the awaited one was missed: its deadline passed while the monitor
+            // could not look (down, or cut off from Redis) and this start was applied first.
+            if expected + spec.grace <= occurrence, !isPaused(at: at) {
+                _ = noteMissedOccurrence(now: occurrence, into: &actions)
+            }
             expectedOccurrence = spec.occurrence(after: occurrence)
         }
         runningRuns[runID] = RunRecord(runID: runID, host: host, scheduledFor: occurrence, startedAt: at, fence: fence,

@@ -1,3 +1,4 @@
+import CronSchedule
 import MonitorCore
 import XCTest
 
@@ -18,6 +19,27 @@ final class RestartTests: XCTestCase {
         XCTAssertEqual(restored.expectedOccurrence, 600_000)
         var again = try reloaded(restored)
         XCTAssertEqual(again.deadlinePassed(now: 600_500).alerts, 0)
+    }
+
+    func testAMissTheMonitorCouldNotWatchIsPagedWhenALaterStartShowsIt() throws {
+        // Cut off from Redis across 15 s (10 s + grace): the start of the 20 s occurrence is
+        // applied before the deadline, and must not hide the miss of the 10 s one.
+        var monitor = JobMonitor(spec: try tenSecondJob(), firstSeen: 1_000)
+        let actions = monitor.runStarted(runID: "r20", host: "web1", at: 20_100, scheduledFor: 20_000)
+        XCTAssertEqual(actions.raised.map(\.kind), [.missed])
+        XCTAssertEqual(actions.raised.first?.occurrence, 10_000)
+        XCTAssertEqual(monitor.deadlinePassed(now: 21_000).alerts, 0, "the deadline finds it already paged")
+        XCTAssertEqual(monitor.runFinished(runID: "r20", at: 21_000, exitCode: 0, signal: nil, outcome: .success,
+                                           durationMs: 900).resolved.map(\.kind), [.missed])
+    }
+
+    func testALaterStartWithinTheAwaitedGraceStillCoversIt() throws {
+        // Grace longer than the period: the 10 s occurrence's start may still be on its way.
+        let spec = JobSpec(name: "j", schedule: try Schedule("every 10s", timeZone: "UTC"), timezone: "UTC", grace: 15_000,
+                           channels: ["pd"])
+        var monitor = JobMonitor(spec: spec, firstSeen: 1_000)
+        XCTAssertEqual(monitor.runStarted(runID: "r20", host: "web1", at: 20_100, scheduledFor: 20_000).alerts, 0)
+        XCTAssertEqual(monitor.expectedOccurrence, 30_000)
     }
 
     func testRunStartedBeforeRestartIsPairedAfterIt() throws {
