@@ -104,7 +104,7 @@ public struct GlobalConfig: Sendable {
             problems.append(ConfigError(path: "environment", line: 0, column: 0, message: "\(name): \(message)"))
         }
         if let v = env["JOBWATCH_REDIS"], !v.isEmpty {
-            let urls = v.split(separator: ",").map { String($0).trimmingWhitespace() }
+            let urls = RedisTopology.splitList(v)
             do { _ = try RedisTopology.parse(urls) } catch { bad("JOBWATCH_REDIS", "invalid Redis URL list \"\(v)\": \(error)") }
             redis = urls
         }

@@ -1,3 +1,5 @@
+import SystemSupport
+
 /// One Redis server to talk to.
 public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible {
     public var host: String
@@ -41,6 +43,22 @@ public enum RedisTopology: Sendable, Equatable {
         }
         let endpoints = try urls.map(parseRedis)
         return endpoints.count == 1 ? .single(endpoints[0]) : .quorum(endpoints)
+    }
+
+    /// `JOBWATCH_REDIS`'s comma-separated list. A Sentinel URL lists its sentinels with commas
+    /// too, so a piece that starts no URL continues the one before it:
+    /// `redis-sentinel://h1:26379,h2:26379/m` stays one URL.
+    public static func splitList(_ text: String) -> [String] {
+        var urls: [String] = []
+        for piece in text.split(separator: ",").map({ String($0).trimmingWhitespace() }) {
+            if !urls.isEmpty, !piece.hasPrefix("redis://"), !piece.hasPrefix("redis-sentinel://"),
+               urls[urls.count - 1].hasPrefix("redis-sentinel://") {
+                urls[urls.count - 1] += "," + piece
+            } else {
+                urls.append(piece)
+            }
+        }
+        return urls
     }
 
     /// One connection to where the monitor keeps its state: the single master, a quorum's

@@ -216,6 +216,9 @@ final class GlobalConfigTests: XCTestCase {
         XCTAssertEqual(envProblems(["JOBWATCH_TIMEZONE": "Mars/Base"]), ["JOBWATCH_TIMEZONE: unknown IANA time zone \"Mars/Base\""])
         XCTAssertEqual(envProblems(["JOBWATCH_REDIS": "redis://a:1/0,http://b"]),
                        ["JOBWATCH_REDIS: invalid Redis URL list \"redis://a:1/0,http://b\": invalid Redis URL \"http://b\": expected redis://host:port/db"])
+        var sentinel = GlobalConfig()
+        XCTAssertNoThrow(try sentinel.apply(environment: ["JOBWATCH_REDIS": "redis-sentinel://s1:26379,s2:26379,s3:26379/mymaster/0"]))
+        XCTAssertEqual(sentinel.redis, ["redis-sentinel://s1:26379,s2:26379,s3:26379/mymaster/0"], "a Sentinel URL's own commas are not list separators")
         XCTAssertEqual(envProblems(["JOBWATCH_REDIS_WAIT_REPLICAS": "-1"]), ["JOBWATCH_REDIS_WAIT_REPLICAS: must be 0-16"])
         XCTAssertEqual(envProblems(["JOBWATCH_REDIS_WAIT_TIMEOUT": "soon"]),
                        ["JOBWATCH_REDIS_WAIT_TIMEOUT: must be a duration such as 250ms"])

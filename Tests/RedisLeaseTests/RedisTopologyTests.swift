@@ -57,6 +57,12 @@ final class RedisTopologyTests: XCTestCase {
                                  name: "m", db: 1, user: "app", password: "pw")))
     }
 
+    func testTheEnvironmentListKeepsASentinelURLWhole() {
+        XCTAssertEqual(RedisTopology.splitList("redis-sentinel://a:1,b:2, c:3/m/0"), ["redis-sentinel://a:1,b:2,c:3/m/0"])
+        XCTAssertEqual(RedisTopology.splitList("redis://a/0, redis://b/0,redis://c/0"), ["redis://a/0", "redis://b/0", "redis://c/0"])
+        XCTAssertEqual(RedisTopology.splitList("redis://a/0,b:2"), ["redis://a/0", "b:2"], "a stray piece stays visible to the parser")
+    }
+
     func testSentinelAndRedlockDoNotMix() throws {
         XCTAssertThrowsError(try RedisTopology.parse(["redis://a:1/0", "redis-sentinel://s1/m"])) { error in
             XCTAssertTrue("\(error)".contains("cannot be combined"), "\(error)")
