@@ -72,6 +72,8 @@ Scenarios (--short runs the ones marked *, 16-32 ticks each; --full runs all wit
                             holds mon:leader (> 10 s lease), then SIGCONT it
   alert-endpoint-429*       the webhook answers 429 (Retry-After 1) and 500 to the first requests
   graylog-refused*          GELF to tcp:// and udp:// ports nobody listens on
+  graylog-blackholed        GELF to a TCP listener that never accepts (SYNs dropped) and a UDP
+                            socket nobody reads; jobrun's exit waits at most its 1 s GELF budget
   jobmond-redis-cut         jobmond reaches Redis through a loopback proxy (hosts go direct); on
                             every 10th tick nobody runs work and the proxy is cut from 1 s to 5 s
                             after it: the miss must page although later starts arrive first
@@ -381,6 +383,7 @@ class Cluster:
         self.receiver_dir.mkdir()
         self.dead_tcp, self.dead_udp = free_port(), free_port(socket.SOCK_DGRAM)   # nobody listens there
         self.proxy = None                      # jobmond's cuttable way to Redis (monitor_proxy)
+        self.holes = []                        # black-holed Graylog sockets (black_holes())
 
     # -- Redis ---------------------------------------------------------------------------------
     def start_redis(self, port, *extra):
@@ -620,9 +623,25 @@ monitor:
                     if "error" in l.lower() or "warn" in l.lower()]
         return out
 
+    def black_holes(self):
+        """A Graylog that is there but never answers: a TCP listener whose only backlog slot we
+        take ourselves, so later SYNs are dropped and connects hang; a UDP socket nobody reads, so
+        datagrams vanish without an ICMP error. Returns (tcp port, udp port)."""
+        if not self.holes:
+            listener = socket.socket()
+            listener.bind(("127.0.0.1", 0))
+            listener.listen(0)
+            filler = socket.create_connection(listener.getsockname(), timeout=2)
+            udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            udp.bind(("127.0.0.1", 0))
+            self.holes = [listener, filler, udp]
+        return self.holes[0].getsockname()[1], self.holes[2].getsockname()[1]
+
     def close(self):
         if self.proxy:
             self.proxy.close()
+        for hole in self.holes:
+            hole.close()
         with LOCK:
             procs = list(self.procs)
         for p in procs:
@@ -849,6 +868,13 @@ def gelf_refused(c, i):
     return {"JOBWATCH_GELF": f"tcp://127.0.0.1:{c.dead_tcp}" if i % 2 == 0 else f"udp://127.0.0.1:{c.dead_udp}"}
 
 
+def gelf_blackholed(c, i):
+    """Even ticks GELF over TCP to a listener that never accepts, odd ones over UDP into a socket
+    nobody reads."""
+    tcp, udp = c.black_holes()
+    return {"JOBWATCH_GELF": f"tcp://127.0.0.1:{tcp}" if i % 2 == 0 else f"udp://127.0.0.1:{udp}"}
+
+
 def redis_restart(c, cron, notes):
     """SHUTDOWN NOSAVE mid-interval and start an empty Redis on the same port (once, or every
     50 ticks in the full form). Reports of runs started before the last restart are gone with
@@ -924,6 +950,7 @@ SCENARIOS = [
     Scenario("jobmond-leader-sigstop", 40, leader_sigstop, in_short=False, monitors=2, beat_cycle=7, max_delay=20),
     Scenario("alert-endpoint-429", 16, rearm_429, receiver_script=FAILING_HOOK, max_delay=60),
     Scenario("graylog-refused", 16, tick_env=gelf_refused, max_exit=2.0),
+    Scenario("graylog-blackholed", 16, in_short=False, tick_env=gelf_blackholed, max_exit=2.0),
     Scenario("jobmond-redis-cut", 24, cut_monitor_from_redis, in_short=False, skip_work=cut_tick,
              monitor_proxy=True, max_delay=10),
     Scenario("redis-restart-nopersist", 24, redis_restart, in_short=False, expected={"open_incidents_page_again": "yes"}),
