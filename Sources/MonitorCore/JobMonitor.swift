@@ -14,9 +14,9 @@
 ///   overran during the pause alerts when the pause ends. A success during a pause still
 ///   resolves, so the pager is not left ringing.
 /// - A run for a later occurrence also covers earlier pending ones whose grace has not run out
-///   by then (grace longer than the period); one whose deadline came before the later
-///   occurrence was even due is missed, even when the monitor learns it from that start
-///   (a deadline it could not watch: down, or cut off from Redis).
+///   by the monitor's clock (grace longer than the period, or a host clock running ahead);
+///   one whose deadline has passed is missed, even when the monitor applies that start before
+///   the deadline (a deadline it could not watch: down, or cut off from Redis).
 public struct JobMonitor: Codable, Sendable, Equatable {
     public internal(set) var spec: JobSpec
     /// When the monitor first loaded the definition (nil in state saved by older versions):
@@ -70,20 +70,24 @@ public struct JobMonitor: Codable, Sendable, Equatable {
     }
 
     /// `leaseMs`: the run's `lock_ttl`, when it holds a lease; its expiry without a finish
-    /// makes the run lost (see `leasesDue`).
+    /// makes the run lost (see `leasesDue`). `now`: the monitor's clock when it applies the
+    /// report (`at` is the host's).
     public mutating func runStarted(
-        runID: String, host: String, at: Int64, scheduledFor: Int64? = nil, fence: Int64? = nil, leaseMs: Int64? = nil
+        runID: String, host: String, at: Int64, scheduledFor: Int64? = nil, fence: Int64? = nil, leaseMs: Int64? = nil,
+        now: Int64? = nil
     ) -> [MonitorAction] {
         guard runningRuns[runID] == nil, !finishedRunIDs.contains(runID) else { return [] }
         var actions: [MonitorAction] = []
         endPauseIfDue(at)
         let occurrence = scheduledFor ?? occurrenceInGrace(startingAt: at)
         if let occurrence, let expected = expectedOccurrence, occurrence >= expected {
-            // An occurrence due only after the awaited one's deadline proves, by the schedule
-            // alone, that the awaited one was missed: its deadline passed while the monitor
-            // could not look (down, or cut off from Redis) and this start was applied first.
-            if expected + spec.grace <= occurrence, !isPaused(at: at) {
-                _ = noteMissedOccurrence(now: occurrence, into: &actions)
+            // The awaited occurrence's deadline passed by the monitor's own clock, and this start
+            // is for a later one: it was missed, and its deadline went by while the monitor could
+            // not look (down, or cut off from Redis) — the deadline would have paged it had it
+            // come first. A host whose clock runs ahead names a later occurrence early, before
+            // the awaited deadline: that is no miss.
+            if let now, occurrence > expected, expected + spec.grace <= now, !isPaused(at: now) {
+                _ = noteMissedOccurrence(now: now, into: &actions)
             }
             expectedOccurrence = spec.occurrence(after: occurrence)
         }

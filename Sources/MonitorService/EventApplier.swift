@@ -279,7 +279,7 @@ final class LeaderSession {
             var monitor = known(job, now: now)
             let fresh = monitor.runningRuns[runID] == nil
             let actions = monitor.runStarted(runID: runID, host: host, at: startedAt, scheduledFor: scheduledFor, fence: fence,
-                                             leaseMs: leaseMs)
+                                             leaseMs: leaseMs, now: now)
             if fresh, let run = monitor.runningRuns[runID] { writes.run(job, run, finished: false) }
             settle(job, monitor, actions, into: &writes)
         case let .finish(job, runID, host, finishedAt, exitCode, signal, durationMs, outcome, outputTail):

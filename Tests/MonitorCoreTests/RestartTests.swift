@@ -25,7 +25,7 @@ final class RestartTests: XCTestCase {
         // Cut off from Redis across 15 s (10 s + grace): the start of the 20 s occurrence is
         // applied before the deadline, and must not hide the miss of the 10 s one.
         var monitor = JobMonitor(spec: try tenSecondJob(), firstSeen: 1_000)
-        let actions = monitor.runStarted(runID: "r20", host: "web1", at: 20_100, scheduledFor: 20_000)
+        let actions = monitor.runStarted(runID: "r20", host: "web1", at: 20_100, scheduledFor: 20_000, now: 20_200)
         XCTAssertEqual(actions.raised.map(\.kind), [.missed])
         XCTAssertEqual(actions.raised.first?.occurrence, 10_000)
         XCTAssertEqual(monitor.deadlinePassed(now: 21_000).alerts, 0, "the deadline finds it already paged")
@@ -38,8 +38,15 @@ final class RestartTests: XCTestCase {
         let spec = JobSpec(name: "j", schedule: try Schedule("every 10s", timeZone: "UTC"), timezone: "UTC", grace: 15_000,
                            channels: ["pd"])
         var monitor = JobMonitor(spec: spec, firstSeen: 1_000)
-        XCTAssertEqual(monitor.runStarted(runID: "r20", host: "web1", at: 20_100, scheduledFor: 20_000).alerts, 0)
+        XCTAssertEqual(monitor.runStarted(runID: "r20", host: "web1", at: 20_100, scheduledFor: 20_000, now: 20_200).alerts, 0)
         XCTAssertEqual(monitor.expectedOccurrence, 30_000)
+    }
+
+    func testAHostWhoseClockRunsAheadIsNoMiss() throws {
+        // A host 5 minutes ahead names the occurrence due in 5 minutes while the monitor still
+        // awaits the current one, whose deadline has not passed.
+        var monitor = JobMonitor(spec: try tenSecondJob(), firstSeen: 1_000)
+        XCTAssertEqual(monitor.runStarted(runID: "ahead", host: "skewed", at: 310_000, scheduledFor: 310_000, now: 10_100).alerts, 0)
     }
 
     func testRunStartedBeforeRestartIsPairedAfterIt() throws {
