@@ -195,10 +195,8 @@ def kill_strays(pids, root):
             pass
 
 
-def cleanup():
-    with LOCK:
-        STATE["shutting"] = True
-        procs = list(ALL)
+def stop_all(procs):
+    """SIGKILL every process group, then reap each (bounded)."""
     for p in procs:
         killpg(p)
     for p in procs:
@@ -206,6 +204,13 @@ def cleanup():
             p.wait(timeout=5)
         except subprocess.TimeoutExpired:
             pass
+
+
+def cleanup():
+    with LOCK:
+        STATE["shutting"] = True
+        procs = list(ALL)
+    stop_all(procs)
     root = STATE["root"]
     if root:
         for log in Path(root).glob("*/*.log.jobs"):
@@ -644,13 +649,7 @@ monitor:
             hole.close()
         with LOCK:
             procs = list(self.procs)
-        for p in procs:
-            killpg(p)
-        for p in procs:
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
+        stop_all(procs)
         with LOCK:
             ALL.difference_update(procs)
         for job in JOBS:
