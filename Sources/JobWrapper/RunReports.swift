@@ -21,9 +21,12 @@ final class RunReports {
         host = settings.host
     }
 
-    /// Reports travel on the lease's own connections: no second connect per run.
-    /// The lease's connection to the monitor's master (a quorum's first) carries the reports too.
-    func useRedis(_ client: LeaseClient) { reporter.redis = .connection(client.masters[0]) }
+    /// Reports travel on the lease's own connections: no second connect per run. The monitor's
+    /// master (a quorum's first) comes first; a master the lease could not reach is not tried.
+    func useRedis(_ client: LeaseClient) {
+        let reachable = client.masters.filter(\.isConnected)
+        reporter.redis = reachable.isEmpty ? .unreachable : .connections(reachable)
+    }
 
     /// Redis already failed this run: don't wait out its timeouts again for each report.
     func redisUnreachable() { reporter.redis = .unreachable }

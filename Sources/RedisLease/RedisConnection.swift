@@ -47,6 +47,9 @@ public final class RedisConnection {
 
     deinit { disconnect() }
 
+    /// Whether a connection is open now (it may still turn out to be broken at the next use).
+    public var isConnected: Bool { context != nil }
+
     public func disconnect() {
         if let c = context { redisFree(c) }
         context = nil

@@ -71,6 +71,13 @@ public enum RedisTopology: Sendable, Equatable {
         }
     }
 
+    /// Where run reports may go, in order: the monitor's master, then (Redlock) the other
+    /// masters, whose streams the monitor's leader relays to the first (`StreamRelay`).
+    public func reportConnections(timeoutMs: Int, attempts: Int = 3) -> [RedisConnection] {
+        guard case .quorum(let endpoints) = self else { return [primaryConnection(timeoutMs: timeoutMs, attempts: attempts)] }
+        return endpoints.map { RedisConnection(endpoint: $0, timeoutMs: timeoutMs, attempts: attempts) }
+    }
+
     /// Applies a password from `redis_password` to every endpoint whose URL had none.
     public func withPassword(_ password: String?) -> RedisTopology {
         guard let password else { return self }

@@ -12,11 +12,11 @@ import RedisLease
 /// new event is appended to it and the whole spool is delivered in order (unless another
 /// process is delivering it already: then that process, or the next run, sends it).
 public final class RunReporter {
-    /// How to reach the monitor's Redis for XADD: the single master, the Sentinel master, or
-    /// a Redlock quorum's first master (where `jobmond` keeps its state and reads the stream).
+    /// How to reach Redis for XADD: the single master, the Sentinel master, or a Redlock
+    /// quorum's masters, the first (where `jobmond` keeps its state) first.
     public enum RedisRoute {
-        /// The connection the lease already opened: no extra connect.
-        case connection(RedisConnection)
+        /// Connections the lease already opened, in the order to try: no extra connect.
+        case connections([RedisConnection])
         /// Connect on first use (runs without a lease, `jobctl flush`).
         case topology(RedisTopology)
         /// Known to be down: go straight to HTTP.
@@ -90,9 +90,10 @@ public final class RunReporter {
     }
 
     /// `unconfirmed` says why, when Redis took the event but no replica acknowledged it.
+    /// A master that fails is not tried again by this reporter; the next one in the route is.
     func deliver(_ event: RunEvent, unconfirmed: inout String?) -> Delivery {
-        var redisProblem: String?
-        if transport == .redis, let master = redisMaster() {
+        var problems: [String] = []
+        while transport == .redis, let master = redisMasters().first {
             let stream = RedisEventTransport(master: master, keyPrefix: keyPrefix, replicaAcks: replicaAcks,
                                             replicaTimeoutMs: replicaTimeoutMs)
             switch stream.deliver(event) {
@@ -101,10 +102,12 @@ public final class RunReporter {
                 unconfirmed = why
                 return .delivered
             case .failed(let why):
-                redisProblem = why
-                redis = .unreachable
+                problems.append(why)
+                let rest = Array(redisMasters().dropFirst())
+                redis = rest.isEmpty ? .unreachable : .connections(rest)
             }
         }
+        let redisProblem = problems.isEmpty ? nil : problems.joined(separator: "; ")
         let result = http.deliver(event)
         if case .failed(let why) = result, let redisProblem {
             return .failed("Redis: \(redisProblem); HTTP: \(why)")
@@ -112,17 +115,17 @@ public final class RunReporter {
         return result
     }
 
-    private func redisMaster() -> RedisConnection? {
+    private func redisMasters() -> [RedisConnection] {
         switch redis {
-        case .connection(let master):
-            return master
+        case .connections(let masters):
+            return masters
         case .unreachable:
-            return nil
+            return []
         case .topology(let topology):
-            // One attempt: reporting must not wait out the lease's retry budget.
-            let master = topology.primaryConnection(timeoutMs: 1000, attempts: 1)
-            redis = .connection(master)
-            return master
+            // One attempt each: reporting must not wait out the lease's retry budget.
+            let masters = topology.reportConnections(timeoutMs: 1000, attempts: 1)
+            redis = .connections(masters)
+            return masters
         }
     }
 }

@@ -12,8 +12,9 @@ public enum Delivery: Equatable, Sendable {
 }
 
 /// XADD to the stream `jobmond` reads: on the monitor's master (a Redlock quorum's first
-/// master; the other masters hold locks, never reports, so no report can land in a stream
-/// nobody reads). When that master cannot take it, the reporter tries HTTP, then the spool.
+/// master), or when that one cannot take it on another Redlock master, whose stream the
+/// monitor's leader relays to the first (`StreamRelay`). When no master takes it, the reporter
+/// tries HTTP, then the spool.
 ///
 /// With `replicaAcks` > 0 the XADD is followed by `WAIT` in the same round trip; an event no
 /// replica acknowledged in time is delivered but `unconfirmed`: its master could still lose it

@@ -84,6 +84,7 @@ let group = ServiceGroup(configuration: ServiceGroupConfiguration(
     services: [
         .init(service: leadership), .init(service: applier), .init(service: dispatcher), .init(service: server),
         .init(service: WeeklyReport(environment: environment, leadership: leadership)),
+        .init(service: StreamRelay(environment: environment, leadership: leadership)),
     ],
     gracefulShutdownSignals: [.sigterm, .sigint],
     logger: logger))

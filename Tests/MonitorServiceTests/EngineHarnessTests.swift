@@ -15,6 +15,8 @@ final class EngineHarness {
     let jobsDir: String
     let prefix = "t:"
     let connection: RedisConnection
+    /// More Redlock masters after `redisURL`, the monitor's.
+    var otherMasters: [String] = []
     var store: MonitorStore { MonitorStore(prefix: prefix) }
 
     /// The test case owns `redis` (see `EngineTestCase`); the harness only talks to it.
@@ -39,7 +41,7 @@ final class EngineHarness {
     func environment() throws -> MonitorEnvironment {
         var config = GlobalConfig()
         try config.read(text: """
-            redis: ["\(redisURL)"]
+            redis: [\(([redisURL] + otherMasters).map { "\"\($0)\"" }.joined(separator: ", "))]
             key_prefix: "\(prefix)"
             jobs_dir: \(jobsDir)
             monitor:
@@ -162,6 +164,7 @@ final class Engine {
     let leadership: Leadership
     let registry: JobRegistry
     let applier: EventApplier
+    let relay: StreamRelay
     private var tasks: [Task<Void, Never>] = []
 
     init(environment: MonitorEnvironment, claimIdleMs: Int64, batchSize: Int) {
@@ -170,12 +173,13 @@ final class Engine {
         registry = JobRegistry(environment: environment)
         applier = EventApplier(environment: environment, leadership: leadership, registry: registry,
                                claimIdleMs: claimIdleMs, batchSize: batchSize)
+        relay = StreamRelay(environment: environment, leadership: leadership)
     }
 
     func start() {
         let leadership = leadership
-        let applier = applier
-        tasks = [Task { try? await leadership.run() }, Task { try? await applier.run() }]
+        let (applier, relay) = (applier, relay)
+        tasks = [Task { try? await leadership.run() }, Task { try? await applier.run() }, Task { try? await relay.run() }]
     }
 
     func stop() async {
