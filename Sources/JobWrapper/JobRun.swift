@@ -3,6 +3,7 @@ import CronSchedule
 import GELF
 import JobwatchCore
 import RedisLease
+import Reporting
 import SystemSupport
 #if canImport(Glibc)
 import Glibc
@@ -158,6 +159,15 @@ public struct JobRun {
                     let timeline = LeaseTimeline(ttlMs: ttl, acquiredAt: sentAt, validForMs: validFor)
                     return .held(HeldLease(client: client, keys: keys, owner: owner, timeline: timeline, policy: job.onLockLost),
                                  fence: fence, occurrence: claim?.epoch)
+                case .clockSkew(let serverMs):
+                    let offset = Timestamp.nowMs() - serverMs
+                    diagnostics.warning("this host's clock is \(Self.seconds(abs(offset))) s \(offset > 0 ? "ahead of" : "behind") Redis's: choosing the occurrence of \(job.name) by Redis's clock (fix NTP on this host)")
+                    guard let corrected = occurrenceClaim(job, runID: runID, nowMs: serverMs, byServerClock: true) else {
+                        diagnostics.warning("no occurrence of \(job.name) is due by Redis's clock (this host's cron fired on its own clock): not running")
+                        return .exit(ExitCode.notRun)
+                    }
+                    claim = corrected
+                    diagnostics.info("claiming occurrence \(rfc3339(corrected.epoch, timeZone: job.timezone)) instead")
                 case .occurrenceTaken(let other):
                     diagnostics.info("occurrence already claimed by run \(other): not running")
                     reports?.skipped(.occurrenceTaken, holder: other, scheduledFor: claim?.epoch)
@@ -193,15 +203,24 @@ public struct JobRun {
     /// The run belongs to the latest scheduled time at or before now, if that is within grace.
     /// Every host computes the same epoch for the same occurrence whatever its clock skew, as
     /// long as its cron fired for that occurrence; the claim outlives any plausible skew.
-    private func occurrenceClaim(_ job: JobDefinition, runID: String) -> OccurrenceClaim? {
+    ///
+    /// The host's clock decides first; the script checks it against Redis's, and when they
+    /// differ by more than `OccurrenceClaim.skewToleranceMs` the choice is made again by Redis's
+    /// clock (`byServerClock`): then a host whose cron fired at a wrong moment runs nothing.
+    private func occurrenceClaim(_ job: JobDefinition, runID: String, nowMs: Int64 = Timestamp.nowMs(),
+                                 byServerClock: Bool = false) -> OccurrenceClaim? {
         guard let schedule = job.schedule else { return nil }
-        let now = Int64(time(nil))
+        let now = nowMs / 1000
         guard let occurrence = schedule.previous(atOrBefore: now), now - occurrence <= job.grace.wholeSeconds else {
-            diagnostics.info("started outside every occurrence's grace window: taking the lease only")
+            if !byServerClock { diagnostics.info("started outside every occurrence's grace window: taking the lease only") }
             return nil
         }
         let ttl = max(3600, 2 * job.grace.wholeSeconds)
-        return OccurrenceClaim(epoch: occurrence, runID: runID, ttlSeconds: ttl)
+        return OccurrenceClaim(epoch: occurrence, runID: runID, ttlSeconds: ttl, hostClockMs: byServerClock ? nil : nowMs)
+    }
+
+    private static func seconds(_ ms: Int64) -> String {
+        ms >= 10_000 ? String(ms / 1000) : "\(ms / 1000).\(ms % 1000 / 100)"
     }
 }
 

@@ -63,6 +63,7 @@ public final class LeaseClient {
         if let claim {
             lockKeys.append(keys.occurrence(claim.epoch))
             args += [claim.runID, String(claim.ttlSeconds)]
+            if let hostClock = claim.hostClockMs { args += [String(hostClock), String(OccurrenceClaim.skewToleranceMs)] }
         }
         let started = monotonicMs()
         let answers = masters.map { ask($0, keys: lockKeys, args: args) }
@@ -96,6 +97,8 @@ public final class LeaseClient {
                 return .lockHeld(holder: items.count > 2 ? items[2].string ?? "" : "", ttlMs: items.count > 3 ? items[3].integer ?? -1 : -1)
             case "occurrence":
                 return .occurrenceTaken(runID: items.count > 2 ? items[2].string ?? "" : "")
+            case "clock":
+                return .clockSkew(serverMs: items.count > 2 ? items[2].integer ?? 0 : 0)
             default:
                 return .unreachable("unexpected reply from \(m.endpoint): \(reply)")
             }

@@ -26,11 +26,19 @@ public struct OccurrenceClaim: Sendable {
     public let epoch: Int64
     public let runID: String
     public let ttlSeconds: Int64
+    /// The host's clock (epoch ms) when it chose `epoch` by it: the script refuses the claim
+    /// (`clockSkew`) when the server's clock differs by more than `skewToleranceMs`. Nil when
+    /// the occurrence was chosen by the server's clock already.
+    public let hostClockMs: Int64?
 
-    public init(epoch: Int64, runID: String, ttlSeconds: Int64) {
+    /// More than any sane NTP-synced host, less than any schedule's period.
+    public static let skewToleranceMs: Int64 = 2_000
+
+    public init(epoch: Int64, runID: String, ttlSeconds: Int64, hostClockMs: Int64? = nil) {
         self.epoch = epoch
         self.runID = runID
         self.ttlSeconds = ttlSeconds
+        self.hostClockMs = hostClockMs
     }
 }
 
@@ -43,6 +51,9 @@ public enum AcquireOutcome: Sendable, Equatable {
     case unreplicated(fence: Int64, validForMs: Int64)
     case lockHeld(holder: String, ttlMs: Int64)
     case occurrenceTaken(runID: String)
+    /// The host's clock is off by more than `OccurrenceClaim.skewToleranceMs`: nothing was
+    /// taken. The caller chooses the occurrence again by `serverMs` (Redis's clock).
+    case clockSkew(serverMs: Int64)
 }
 
 public enum RenewOutcome: Sendable, Equatable {

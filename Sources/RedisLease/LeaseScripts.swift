@@ -11,6 +11,12 @@ enum LeaseScripts {
     /// out a token above every earlier one, as long as its clock did not step back, and
     /// Redlock masters whose clocks agree to within the time between two runs agree too.
     static let acquire = RedisScript("""
+        if #KEYS == 3 and ARGV[5] then
+          -- The host chose the occurrence by its own clock: not if that clock is off.
+          local t = redis.call('TIME')
+          local server = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+          if math.abs(server - tonumber(ARGV[5])) > tonumber(ARGV[6]) then return {0, 'clock', server} end
+        end
         if #KEYS == 3 then
           local claimed = redis.call('GET', KEYS[3])
           if claimed and claimed ~= ARGV[3] then return {0, 'occurrence', claimed} end

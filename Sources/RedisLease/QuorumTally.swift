@@ -5,6 +5,8 @@ public enum MasterAnswer: Sendable, Equatable {
     case granted(fence: Int64, replicated: Bool)
     case lockHeld(holder: String, ttlMs: Int64)
     case occurrenceTaken(runID: String)
+    /// The host's clock differs from this master's by more than the tolerance: nothing taken.
+    case clockSkew(serverMs: Int64)
     /// An error reply: NOAUTH, NOPERM, a read-only replica configured as a master.
     case refused(String)
     case unreachable(String)
@@ -36,6 +38,7 @@ public enum QuorumTally {
         var refusal: AcquireOutcome?
         var errors: [String] = []
         var configurationErrors = 0
+        var skewed: [Int64] = []
         for answer in answers {
             switch answer {
             case .granted(let fence, let acknowledged):
@@ -46,6 +49,9 @@ public enum QuorumTally {
             case .occurrenceTaken(let runID):
                 // The occurrence is the stronger "no": waiting for the lock cannot change it.
                 refusal = .occurrenceTaken(runID: runID)
+            case .clockSkew(let serverMs):
+                skewed.append(serverMs)
+                errors.append("this host's clock differs from the server's")
             case .refused(let why):
                 errors.append(why)
                 configurationErrors += 1
@@ -59,6 +65,9 @@ public enum QuorumTally {
         if fences.count >= needed && validity > 0 {
             return .acquired(fence: fences.max() ?? 0, validForMs: validity, replicated: replicated >= needed)
         }
+        // A majority of clocks disagree with ours: ours is wrong. (A master alone with a wrong
+        // clock only fails to grant.)
+        if skewed.count >= needed { return .refused(.clockSkew(serverMs: skewed.sorted()[skewed.count / 2])) }
         if let refusal { return .refused(refusal) }
         if configurationErrors > 0 { return .failed(configuration: true, reason: errors.joined(separator: "; ")) }
         return .failed(configuration: false, reason: errors.isEmpty ? "no quorum of Redis masters answered" : errors.joined(separator: "; "))

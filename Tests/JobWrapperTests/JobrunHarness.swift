@@ -30,8 +30,10 @@ final class JobrunHarness {
 
     func path(_ name: String) -> String { "\(root)/\(name)" }
 
-    func jobrun(_ args: [String], environment extra: [String: String] = [:], stdin: [UInt8]? = nil, timeout: Double = 60) throws -> Command.Result {
-        try Command.run([Command.binary("jobrun")] + args, environment: environment.merging(extra) { $1 }, stdin: stdin, timeout: timeout)
+    /// `prefix`: a wrapper to run jobrun under (`faketime -f +300s`).
+    func jobrun(_ args: [String], environment extra: [String: String] = [:], stdin: [UInt8]? = nil, timeout: Double = 60,
+                prefix: [String] = []) throws -> Command.Result {
+        try Command.run(prefix + [Command.binary("jobrun")] + args, environment: environment.merging(extra) { $1 }, stdin: stdin, timeout: timeout)
     }
 
     func start(_ args: [String], environment extra: [String: String] = [:], prefix: [String] = []) throws -> Command.Running {

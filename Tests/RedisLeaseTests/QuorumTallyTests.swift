@@ -22,6 +22,16 @@ final class QuorumTallyTests: XCTestCase {
                        .acquired(fence: 3, validForMs: 9_893, replicated: false), "a quorum must be replicated, not one master")
     }
 
+    func testAHostClockOffFromAMajorityOfMastersChoosesAgainAndOneOddMasterOnlyFailsToGrant() {
+        XCTAssertEqual(decide([.clockSkew(serverMs: 5), .clockSkew(serverMs: 9), .granted(fence: 1, replicated: true)]),
+                       .refused(.clockSkew(serverMs: 9)))
+        XCTAssertEqual(decide([.clockSkew(serverMs: 5)]), .refused(.clockSkew(serverMs: 5)))
+        XCTAssertEqual(decide([.clockSkew(serverMs: 5), .granted(fence: 2, replicated: true), .granted(fence: 3, replicated: true)]),
+                       .acquired(fence: 3, validForMs: 9_893, replicated: true))
+        XCTAssertEqual(decide([.clockSkew(serverMs: 5), .lockHeld(holder: "h2", ttlMs: 7), .unreachable("down")]),
+                       .refused(.lockHeld(holder: "h2", ttlMs: 7)))
+    }
+
     func testTooSlowAnAcquisitionIsNoLease() {
         XCTAssertEqual(decide([.granted(fence: 1, replicated: true)], elapsed: 9_950),
                        .failed(configuration: false, reason: "no quorum of Redis masters answered"))
