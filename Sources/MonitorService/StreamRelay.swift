@@ -43,8 +43,13 @@ public final class StreamRelay: Service, @unchecked Sendable {
         }
     }
 
+    /// Returns at shutdown only (a service that ends early stops the whole daemon), also when
+    /// there is nothing to relay.
     public func run() async throws {
-        guard !sources.isEmpty else { return }
+        guard !sources.isEmpty else {
+            try? await gracefulShutdown()
+            return
+        }
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 for source in self.sources {

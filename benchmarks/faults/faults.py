@@ -53,7 +53,8 @@ One line per scenario, then "N passed, M failed" (exit status 1 if any failed):
   max_jobrun_exit_s  (graylog-refused) jobrun wall time minus the job's own sleep; ≤ 2 s
   expected=...       an outcome the scenario declares (a documented limitation), asserted too
 
-Scenarios (--short runs the ones marked *, 16-32 ticks each; --full runs all with 200 ticks;
+Scenarios (--short runs the ones marked *, 16-32 ticks each; --full runs all with 150 ticks,
+at least 200 occurrences each;
 --only NAME in the short form runs a full-only scenario with its short tick count):
   baseline*                 single Redis, 3 hosts, no faults
   wrapper-sigkill*          SIGKILL the jobrun that runs work every 5th tick (the job sleeps 1.5 s
@@ -82,6 +83,16 @@ Scenarios (--short runs the ones marked *, 16-32 ticks each; --full runs all wit
                             monotonic (they are raised to the server clock); the monitor forgets
                             its open incidents, so one still open pages again
                             (expected=open_incidents_page_again:yes, part of alerts_expected)
+  jobmond-leader-partitioned 2 jobmond, each through its own proxy; cut the leader's link just
+                            before a deadline until the other leads, then 2 s more
+  redlock-minority-cut      3 Redlock masters behind per-master proxies for the hosts; cut all
+                            hosts off the first master (reports relayed via the second), later
+                            off the third, 8 s each: no miss allowed
+  redlock-majority-down     kill -9 two of three masters for 8 s, restart them empty: every host
+                            exits 201 (on_redis_down: skip; refused_runs), misses page once,
+                            fences keep rising (expected=runs_stop_while_a_majority_is_down:yes)
+  clock-skew                4 hosts, jobrun under faketime +300 s / -300 s / +600 s on three of
+                            them: the occurrence is chosen by Redis's clock, no double run, no miss
 
 FAULTS_DEBUG=1 also prints each trigger and each occurrence's outcome; FAULTS_DEBUG=2 adds the
 tail of every log (jobmond, Redis, sentinels) before the temp dir goes.
@@ -94,6 +105,7 @@ import atexit
 import json
 import math
 import os
+import re
 import shutil
 import signal
 import socket
@@ -275,6 +287,7 @@ class Run:
     run_id: Optional[str] = None
     claimed: Optional[int] = None
     last_words: str = ""       # jobrun's last stderr line (why it did not run, for FAULTS_DEBUG)
+    reclaimed: bool = False    # chose its occurrence again by Redis's clock (a skewed host)
     done: threading.Event = field(default_factory=threading.Event)
 
 
@@ -387,7 +400,9 @@ class Cluster:
         self.receiver_dir = self.dir / "receiver"
         self.receiver_dir.mkdir()
         self.dead_tcp, self.dead_udp = free_port(), free_port(socket.SOCK_DGRAM)   # nobody listens there
-        self.proxy = None                      # jobmond's cuttable way to Redis (monitor_proxy)
+        self.proxies = {}                      # jobmond API port -> its cuttable way to Redis (monitor_proxy)
+        self.masters = []                      # Redlock: the masters' data ports, the monitor's first
+        self.host_proxies = []                 # Redlock: the hosts' cuttable way to each master
         self.holes = []                        # black-holed Graylog sockets (black_holes())
 
     # -- Redis ---------------------------------------------------------------------------------
@@ -400,11 +415,18 @@ class Cluster:
     def start_topology(self):
         self.master = free_port()
         self.start_redis(self.master)
+        if self.sc.topology == "redlock":
+            # Hosts reach each master through a proxy that can cut them off; jobmond goes direct.
+            self.masters = [self.master] + [free_port() for _ in range(2)]
+            for port in self.masters[1:]:
+                self.start_redis(port)
+            self.host_proxies = [CutProxy(port, lifetime=3600) for port in self.masters]
+            self.urls = [f"redis://127.0.0.1:{port}/0" for port in self.masters]
+            self.direct_url = ",".join(f"redis://127.0.0.1:{p.port}/0" for p in self.host_proxies)
+            return
         if self.sc.topology != "sentinel":
-            self.url = self.direct_url = f"redis://127.0.0.1:{self.master}/0"
-            if self.sc.monitor_proxy:
-                self.proxy = CutProxy(self.master, lifetime=3600)
-                self.url = f"redis://127.0.0.1:{self.proxy.port}/0"     # jobmond's; hosts go direct
+            self.urls = [f"redis://127.0.0.1:{self.master}/0"]
+            self.direct_url = self.urls[0]
             return
         self.replicas = [free_port() for _ in range(self.sc.replicas)]
         for port in self.replicas:
@@ -425,7 +447,8 @@ class Cluster:
             wait_for(f"sentinel {port} to know its peers and the replicas",
                      lambda: self.sentinel_info(port).get("num-other-sentinels") == "2"
                      and self.sentinel_info(port).get("num-slaves") == str(len(self.replicas)), 30)
-        self.url = self.direct_url = "redis-sentinel://" + ",".join(f"127.0.0.1:{p}" for p in self.sentinels) + "/mymaster/0"
+        self.direct_url = "redis-sentinel://" + ",".join(f"127.0.0.1:{p}" for p in self.sentinels) + "/mymaster/0"
+        self.urls = [self.direct_url]
 
     def wait_replica_synced(self, port):
         wait_for(f"replica {port} in sync", lambda: "master_link_status:up" in (redis_cli(port, "INFO", "replication") or ""), 30)
@@ -485,7 +508,7 @@ class Cluster:
     def write_config(self):
         self.api_ports = [free_port() for _ in range(self.sc.monitors)]
         (self.dir / "jobwatch.yaml").write_text(f"""\
-redis: ["{self.url}"]
+redis: [{", ".join(f'"{u}"' for u in self.urls)}]
 key_prefix: "{PREFIX}"
 jobs_dir: {self.dir}/jobs.d
 spool_dir: {self.dir}/spool
@@ -504,7 +527,9 @@ monitor:
 """)
         for job, (period, grace, sleep) in JOBS.items():
             log = self.dir / f"{job}.log.jobs"
-            line = f'echo "$JOBWATCH_HOST $JOBWATCH_RUN_ID $JOBWATCH_FENCE $(date +%s.%N) $$ $PPID" >> {log}'
+            # The real time, also on a host whose jobrun runs under faketime (the job inherits it).
+            now = "$(env -u LD_PRELOAD -u FAKETIME date +%s.%N)"
+            line = f'echo "$JOBWATCH_HOST $JOBWATCH_RUN_ID $JOBWATCH_FENCE {now} $$ $PPID" >> {log}'
             command = {"work": f"{line}; sleep ${{FAULTS_SLEEP:-{sleep}}}", "beat": f"{line}; sleep {sleep}"}.get(job, "true")
             (self.dir / "jobs.d" / f"{job}.yaml").write_text(
                 f"command: '{command}'\nschedule: every {period}s\ngrace: {int(grace * 1000)}ms\nlock_ttl: {LOCK_TTL:g}s\n")
@@ -527,8 +552,13 @@ monitor:
         return env
 
     def start_monitor(self, port):
+        extra = {}
+        if self.sc.monitor_proxy:
+            if port not in self.proxies:
+                self.proxies[port] = CutProxy(self.master, lifetime=3600)
+            extra["JOBWATCH_REDIS"] = f"redis://127.0.0.1:{self.proxies[port].port}/0"
         p = spawn([str(self.bins / "jobmond"), "--config", str(self.dir / "jobwatch.yaml"), "--listen", f"127.0.0.1:{port}"],
-                  cwd=self.dir, env=self.env(), log=self.dir / f"jobmond-{port}.log", owner=self.procs)
+                  cwd=self.dir, env=self.env(**extra), log=self.dir / f"jobmond-{port}.log", owner=self.procs)
         m = Monitor(port, p)
         self.monitors = [x for x in self.monitors if x.port != port] + [m]
         return m
@@ -567,7 +597,9 @@ monitor:
     def fire(self, job, tick, extra_env):
         runs = []
         for host in self.hosts:
-            p = spawn([str(self.bins / "jobrun"), "--verbose", "--host", host, job], cwd=self.dir,
+            skew = self.sc.skews.get(host)
+            clock = ["faketime", "-f", f"{skew:+d}s"] if skew else []
+            p = spawn(clock + [str(self.bins / "jobrun"), "--verbose", "--host", host, job], cwd=self.dir,
                       env=self.env(host, **extra_env), stderr=subprocess.PIPE)
             run = Run(job, host, tick, p, time.time())
             threading.Thread(target=self._reap, args=(run,), daemon=True).start()
@@ -583,8 +615,10 @@ monitor:
         lines = err.decode("utf-8", "replace").splitlines()
         run.last_words = lines[-1] if lines else ""
         for line in lines:
-            if "claiming occurrence " in line:
-                run.claimed = epoch(line.split("claiming occurrence ", 1)[1].strip())
+            if "claiming occurrence " in line:      # the last one counts ("… instead", a skewed clock)
+                run.claimed = epoch(line.split("claiming occurrence ", 1)[1].split()[0])
+            elif "Redis's: choosing the occurrence" in line:
+                run.reclaimed = True
             elif " as run " in line:
                 run.run_id = line.split(" as run ", 1)[1].split()[0]
         with LOCK:
@@ -643,8 +677,8 @@ monitor:
         return self.holes[0].getsockname()[1], self.holes[2].getsockname()[1]
 
     def close(self):
-        if self.proxy:
-            self.proxy.close()
+        for proxy in list(self.proxies.values()) + self.host_proxies:
+            proxy.close()
         for hole in self.holes:
             hole.close()
         with LOCK:
@@ -904,9 +938,68 @@ def cut_monitor_from_redis(c, cron, notes):
         if not cut_tick(i):
             continue
         time.sleep(max(0.0, cron.tick(i) + 1.0 - time.time()))
-        c.proxy.set_cut(True)
+        proxy = c.proxies[c.api_ports[0]]
+        proxy.set_cut(True)
         time.sleep(max(0.0, cron.tick(i) + 5.0 - time.time()))         # the outage under test
-        c.proxy.set_cut(False)
+        proxy.set_cut(False)
+        notes["injected"] += 1
+
+
+def leader_partition(c, cron, notes):
+    """Every other beat cycle: cut the leader's link to Redis (its proxy) 0.5 s before a beat
+    deadline, until the other replica holds mon:leader, then 2 s more; then mend it. The cut-off
+    replica must stop on its own clock and page nothing; the other pages the miss once."""
+    for cycle in range(0, 1000, 2):
+        if beat_deadline(cron, cycle) + 25 > cron.end:
+            return
+        time.sleep(max(0.0, beat_deadline(cron, cycle) - 0.5 - time.time()))
+        victim = c.leader()
+        if victim is None:
+            continue
+        proxy = c.proxies[victim.port]
+        proxy.set_cut(True)
+        try:
+            t0 = time.time()
+            wait_for("another replica to take the lead", lambda: c.leader() not in (None, victim), 30, 0.1)
+            notes["partitioned_s"].append(round(time.time() - t0, 1))
+            notes["injected"] += 1
+            time.sleep(2.0)
+        finally:
+            proxy.set_cut(False)
+
+
+def redlock_minority_cut(c, cron, notes):
+    """Cut every host off one Redlock master for 8 s (4 ticks): alternately the first (where
+    jobmond keeps its state: reports go to the second and are relayed) and the third. Two of
+    three masters still grant: no occurrence may be missed, so no outage window is declared."""
+    every = cron.n if cron.n < 40 else 20
+    for n, i in enumerate(range(cron.n // 4, cron.n - 6, every)):
+        cron.wait_tick(i)
+        time.sleep(max(0.0, cron.tick(i) + 0.5 - time.time()))
+        victim = 0 if n % 2 == 0 else 2
+        c.host_proxies[victim].set_cut(True)
+        time.sleep(max(0.0, cron.tick(i) + 8.5 - time.time()))
+        c.host_proxies[victim].set_cut(False)
+        notes["cuts"].append(f"m{victim + 1}")
+        notes["injected"] += 1
+
+
+def redlock_majority_down(c, cron, notes):
+    """kill -9 the second and third Redlock masters mid-interval, restart them empty 8 s later
+    (once, or every 30 ticks). With on_redis_down: skip every host refuses to run (exit 201, a
+    stderr line saying so): the misses page once, and runs resume with fences still rising."""
+    every = cron.n if cron.n < 60 else 30
+    for i in range(cron.n // 3, cron.n - 8, every):
+        cron.wait_tick(i)
+        time.sleep(max(0.0, cron.tick(i) + 1.0 - time.time()))
+        t0 = time.time()
+        for port in c.masters[1:]:
+            os.kill(c.nodes[port].pid, signal.SIGKILL)
+            c.nodes[port].wait(timeout=5)
+        time.sleep(8.0)                                              # the outage under test
+        for port in c.masters[1:]:
+            c.start_redis(port)
+        notes["outages"].append((t0, time.time() + 3))                # + a jobrun still retrying its connects
         notes["injected"] += 1
 
 
@@ -930,12 +1023,13 @@ class Scenario:
     beat_cycle: int = 3                # beat: one run, then beat_cycle-1 skipped occurrences
     tick_env: Callable = lambda c, i: {}   # extra environment for work's jobrun on tick i
     skip_work: Callable = lambda i: False  # ticks on which nobody runs work (a miss that must page)
-    monitor_proxy: bool = False            # jobmond reaches Redis through a CutProxy
+    monitor_proxy: bool = False            # each jobmond reaches Redis through its own CutProxy
+    skews: dict = field(default_factory=dict)  # host -> clock offset in seconds (faketime)
     receiver_script: Optional[dict] = None
     max_delay: float = 5.0
     max_exit: Optional[float] = None   # graylog: bound on max_jobrun_exit_s
     expected: dict = field(default_factory=dict)
-    full: int = 200
+    full: int = 150                    # >= 200 occurrences (work every tick, beat every other)
 
 
 SCENARIOS = [
@@ -953,6 +1047,12 @@ SCENARIOS = [
     Scenario("jobmond-redis-cut", 24, cut_monitor_from_redis, in_short=False, skip_work=cut_tick,
              monitor_proxy=True, max_delay=10),
     Scenario("redis-restart-nopersist", 24, redis_restart, in_short=False, expected={"open_incidents_page_again": "yes"}),
+    Scenario("jobmond-leader-partitioned", 40, leader_partition, in_short=False, monitors=2, beat_cycle=7,
+             monitor_proxy=True, max_delay=20),
+    Scenario("redlock-minority-cut", 24, redlock_minority_cut, in_short=False, topology="redlock"),
+    Scenario("redlock-majority-down", 24, redlock_majority_down, in_short=False, topology="redlock", max_delay=10,
+             expected={"runs_stop_while_a_majority_is_down": "yes"}),
+    Scenario("clock-skew", 20, in_short=False, hosts=4, skews={"h2": 300, "h3": -300, "h4": 600}),
 ]
 
 
@@ -971,6 +1071,10 @@ class Counts:
     missed_in_fault: int = 0
     killed_runs: Optional[int] = None
     max_jobrun_exit_s: Optional[float] = None
+    refused_runs: Optional[int] = None        # jobruns that exited 201 saying on_redis_down: skip
+    reclaimed_runs: Optional[int] = None      # jobruns that chose the occurrence by Redis's clock
+    relayed_reports: Optional[int] = None     # reports jobmond moved from another Redlock master
+
 
     def line(self, sc, result):
         s = (f"scenario={sc.name} occurrences={self.occurrences} runs={self.runs} double_runs={self.double_runs} "
@@ -981,6 +1085,12 @@ class Counts:
             s += f" killed_runs={self.killed_runs}"
         if self.max_jobrun_exit_s is not None:
             s += f" max_jobrun_exit_s={self.max_jobrun_exit_s:.2f}"
+        if self.refused_runs is not None:
+            s += f" refused_runs={self.refused_runs}"
+        if self.reclaimed_runs is not None:
+            s += f" reclaimed_runs={self.reclaimed_runs}"
+        if self.relayed_reports is not None:
+            s += f" relayed_reports={self.relayed_reports}"
         if sc.expected:
             s += " expected=" + ",".join(f"{k}:{v}" for k, v in sc.expected.items())
         return s + f" result={result}"
@@ -1044,6 +1154,13 @@ def evaluate(c: Cluster, cron: Cron, notes) -> Counts:
         k.fence_monotonic &= all(a < b for a, b in zip(fences, fences[1:]))
     if c.sc.fault is wrapper_sigkill:
         k.killed_runs = len(notes["killed"])
+    if c.sc.fault is redlock_majority_down:
+        k.refused_runs = sum(1 for r in cron.runs if r.rc == 201 and "(on_redis_down: skip)" in r.last_words)
+    if c.sc.skews:
+        k.reclaimed_runs = sum(1 for r in cron.runs if r.reclaimed)
+    if c.sc.topology == "redlock":
+        k.relayed_reports = sum(int(m.group(1)) for log in c.dir.glob("jobmond-*.log")
+                                for m in re.finditer(r"relayed (\d+) report", log.read_text(errors="replace")))
     if c.sc.max_exit is not None:
         exits = [r.t_end - r.t_spawn - JOBS[r.job][2] for r in cron.runs if r.run_id and r.t_end]
         k.max_jobrun_exit_s = max(exits, default=0.0)
@@ -1137,6 +1254,8 @@ def verdict(sc, k: Counts):
             checks[name] = ("yes" if k.fence_monotonic else "no") == want
         elif name == "runs_stop_until_a_replica_returns":
             checks[name] = ("yes" if k.missed_in_fault else "no") == want
+        elif name == "runs_stop_while_a_majority_is_down":
+            checks[name] = ("yes" if k.missed_in_fault and k.refused_runs else "no") == want
         elif name == "open_incidents_page_again":
             pass                      # part of alerts_expected (expected_incidents' wipes)
         else:
@@ -1146,7 +1265,7 @@ def verdict(sc, k: Counts):
 
 def run_scenario(sc, ticks, root, bins):
     c = Cluster(sc, root, bins)
-    notes = {"killed": set(), "failovers": [], "leader_kills": {}, "stopped_s": [], "lost_since": 0.0, "injected": 0, "wipes": [], "outages": []}
+    notes = {"killed": set(), "failovers": [], "leader_kills": {}, "stopped_s": [], "partitioned_s": [], "cuts": [], "lost_since": 0.0, "injected": 0, "wipes": [], "outages": []}
     cron = None
     t0 = time.time()
     try:
@@ -1217,7 +1336,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     mode = ap.add_mutually_exclusive_group()
     mode.add_argument("--short", action="store_true", help="the cheap subset, 16-32 ticks each (default)")
-    mode.add_argument("--full", action="store_true", help="every scenario, 200 ticks each (30+ minutes)")
+    mode.add_argument("--full", action="store_true", help="every scenario, 150 ticks each (about 90 minutes)")
     ap.add_argument("--bin", default=os.environ.get("JOBWATCH_BIN") or str(REPO / ".build/debug"))
     ap.add_argument("--only", default="", help="comma-separated scenario names")
     args = ap.parse_args()
