@@ -38,24 +38,37 @@ final class ExclusivityTests: XCTestCase {
     func testScheduledOccurrenceRunsOnceAcrossSkewedClocks() throws {
         guard let faketime = which("faketime") else { throw XCTSkip("faketime not installed (apt-get install faketime)") }
         let h = try JobrunHarness()
+        // A daily job whose occurrence O was 3-4 minutes ago by Redis's clock (the real one),
+        // still within its 10-minute grace.
+        let now = Int64(Date().timeIntervalSince1970)
+        let occurrence = (now - 180) / 60 * 60
+        let (hour, minute) = (occurrence % 86_400 / 3600, occurrence % 3600 / 60)
         try h.writeJob("nightly", """
-            schedule: "30 2 * * *"
+            schedule: "\(minute) \(hour) * * *"
             timezone: UTC
             grace: 10m
             command: echo "$(date -u +%H:%M) $JOBWATCH_HOST" >> \(h.path("nightly.log"))
             """)
-        // Host a's cron fires on time; host b's clock runs 3 minutes behind real time, so its
-        // cron fires for the same occurrence 3 real minutes later. Seen from each host's own
-        // clock, both fire at about 02:30; the run that comes second must not run again.
-        let a = try h.jobrun([], environment: [:], timeout: 30, prefixing: [faketime, "2026-01-05 02:30:04"], host: "a")
+        func clock(at epoch: Int64) -> [String] {
+            let offset = epoch - Int64(Date().timeIntervalSince1970)
+            return [faketime, "-f", "\(offset >= 0 ? "+" : "")\(offset)s"]
+        }
+        // Hosts a and b run 3 minutes behind: their crons fire for O when Redis's clock is
+        // 3 minutes past it. a comes first and runs O; b must not run it again.
+        let a = try h.jobrun([], environment: [:], timeout: 30, prefixing: clock(at: occurrence + 2), host: "a")
         XCTAssertEqual(a.status, 0, a.stderrText)
-        let b = try h.jobrun([], environment: [:], timeout: 30, prefixing: [faketime, "2026-01-05 02:30:01"], host: "b")
+        XCTAssertTrue(a.stderrText.contains("behind Redis's"), a.stderrText)
+        let b = try h.jobrun([], environment: [:], timeout: 30, prefixing: clock(at: occurrence + 1), host: "b")
         XCTAssertEqual(b.status, 200, b.stderrText)
-        let late = try h.jobrun([], environment: [:], timeout: 30, prefixing: [faketime, "2026-01-05 02:36:00"], host: "c")
-        XCTAssertEqual(late.status, 200, "a host whose cron is 6 minutes late still finds the occurrence taken")
-        let next = try h.jobrun([], environment: [:], timeout: 30, prefixing: [faketime, "2026-01-06 02:30:02"], host: "b")
-        XCTAssertEqual(next.status, 0, "the next day's occurrence runs again: \(next.stderrText)")
-        XCTAssertEqual(h.lines("nightly.log"), ["02:30 a", "02:30 b"])
+        // A host on time whose cron fired late, and one a whole day ahead: by Redis's clock both
+        // are about O, which is taken.
+        let late = try h.jobrun([], environment: [:], timeout: 30, prefixing: [], host: "c")
+        XCTAssertEqual(late.status, 200, "a host whose cron is minutes late still finds the occurrence taken: \(late.stderrText)")
+        let ahead = try h.jobrun([], environment: [:], timeout: 30, prefixing: clock(at: occurrence + 86_400 + 2), host: "b")
+        XCTAssertEqual(ahead.status, 200, "a day ahead is no new occurrence by Redis's clock: \(ahead.stderrText)")
+        let hhmm = String(format: "%02d:%02d", hour, minute)
+        XCTAssertEqual(h.lines("nightly.log"), ["\(hhmm) a"])
+        XCTAssertEqual(try h.redis.cli("KEYS", "test:occ:*"), "test:occ:nightly:\(occurrence)")
     }
 
     func testManualRunOutsideGraceTakesOnlyTheLease() throws {

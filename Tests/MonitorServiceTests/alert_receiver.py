@@ -10,7 +10,9 @@ is answered 400 with the problems, as the real services do.
 
 SCRIPT_FILE (JSON, re-read on every request) scripts failures: {"/pd": [500, 500, "429:1"]}
 answers the next three requests to /pd with 500, 500, then 429 with `Retry-After: 1`; the
-list is consumed. Without a script: PagerDuty 202, Slack 200 "ok", webhook 200.
+list is consumed. {"/hook": {"until": EPOCH, "cycle": ["429:1", 500]}} answers every request
+before EPOCH with the next answer of the cycle (an outage of a given length). Without a
+script: PagerDuty 202, Slack 200 "ok", webhook 200.
 """
 import json
 import os
@@ -154,9 +156,16 @@ def scripted(path):
     except (OSError, ValueError):
         return None
     queue = script.get(path) or []
-    if not queue:
+    if isinstance(queue, dict):
+        if time.time() >= queue.get("until", 0) or not queue.get("cycle"):
+            return None
+        n = queue.get("n", 0)
+        queue["n"] = n + 1
+        answer = queue["cycle"][n % len(queue["cycle"])]
+    elif not queue:
         return None
-    answer = queue.pop(0)
+    else:
+        answer = queue.pop(0)
     with open(SCRIPT + ".tmp", "w") as f:
         json.dump(script, f)
     os.replace(SCRIPT + ".tmp", SCRIPT)

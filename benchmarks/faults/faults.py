@@ -71,7 +71,8 @@ at least 200 occurrences each;
                             just before a deadline; the killed replica is restarted
   jobmond-leader-sigstop    2 jobmond; SIGSTOP the leader just before a deadline until the other
                             holds mon:leader (> 10 s lease), then SIGCONT it
-  alert-endpoint-429*       the webhook answers 429 (Retry-After 1) and 500 to the first requests
+  alert-endpoint-429*       the webhook answers 429 (Retry-After 1) and 500 to the first requests;
+                            in the full form also to every request for a minute, every 2 minutes
   graylog-refused*          GELF to tcp:// and udp:// ports nobody listens on
   graylog-blackholed        GELF to a TCP listener that never accepts (SYNs dropped) and a UDP
                             socket nobody reads; jobrun's exit waits at most its 1 s GELF budget
@@ -888,12 +889,15 @@ FAILING_HOOK = {"/hook": ["429:1", 500, 500, "429:1", 500, "429:1"]}
 
 
 def rearm_429(c, cron, notes):
-    """Full form: the webhook fails again every 60 s (the script is consumed as it answers)."""
+    """Full form: every 120 s the webhook answers 429 (Retry-After 1) and 500 in turn to every
+    request for a whole minute; alerts raised meanwhile must arrive once, after it."""
     for _ in range(1000):
-        if cron.remaining() < 70:
+        if cron.remaining() < 140:
             return
         time.sleep(60)
-        c.script_file.write_text(json.dumps(FAILING_HOOK))
+        c.script_file.write_text(json.dumps({"/hook": {"until": time.time() + 60, "cycle": ["429:1", 500]}}))
+        notes["outages_s"].append(60)
+        time.sleep(60)
 
 
 def gelf_refused(c, i):
@@ -1041,7 +1045,7 @@ SCENARIOS = [
     Scenario("sentinel-claim-storm", 24, failover_during_tick, in_short=False, topology="sentinel", hosts=6, max_delay=15),
     Scenario("jobmond-leader-sigkill", 32, leader_sigkill, monitors=2, beat_cycle=6, max_delay=20),
     Scenario("jobmond-leader-sigstop", 40, leader_sigstop, in_short=False, monitors=2, beat_cycle=7, max_delay=20),
-    Scenario("alert-endpoint-429", 16, rearm_429, receiver_script=FAILING_HOOK, max_delay=60),
+    Scenario("alert-endpoint-429", 16, rearm_429, receiver_script=FAILING_HOOK, max_delay=75),
     Scenario("graylog-refused", 16, tick_env=gelf_refused, max_exit=2.0),
     Scenario("graylog-blackholed", 16, in_short=False, tick_env=gelf_blackholed, max_exit=2.0),
     Scenario("jobmond-redis-cut", 24, cut_monitor_from_redis, in_short=False, skip_work=cut_tick,
@@ -1265,7 +1269,7 @@ def verdict(sc, k: Counts):
 
 def run_scenario(sc, ticks, root, bins):
     c = Cluster(sc, root, bins)
-    notes = {"killed": set(), "failovers": [], "leader_kills": {}, "stopped_s": [], "partitioned_s": [], "cuts": [], "lost_since": 0.0, "injected": 0, "wipes": [], "outages": []}
+    notes = {"killed": set(), "failovers": [], "leader_kills": {}, "stopped_s": [], "partitioned_s": [], "cuts": [], "outages_s": [], "lost_since": 0.0, "injected": 0, "wipes": [], "outages": []}
     cron = None
     t0 = time.time()
     try:
