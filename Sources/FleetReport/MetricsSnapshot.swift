@@ -10,6 +10,27 @@ public struct MetricsSnapshot: Sendable, Equatable {
     public var alertDeliveryFailures: [String: Int64]
     /// The spool depth each host last reported with its events.
     public var spoolDepth: [String: Int64]
+    /// Alerts channels answered for good, by channel, incident kind and result (`sent`,
+    /// `refused`): monotonic totals.
+    public var alertsTotal: [AlertKey: Int64]
+    /// Alerts in the outbox not yet answered for good by their channel.
+    public var outboxDepth: Int64?
+
+    public struct AlertKey: Sendable, Hashable, Comparable {
+        public var channel: String
+        public var kind: String
+        public var result: String
+
+        public init(channel: String, kind: String, result: String) {
+            self.channel = channel
+            self.kind = kind
+            self.result = result
+        }
+
+        public static func < (a: AlertKey, b: AlertKey) -> Bool {
+            (a.channel, a.kind, a.result) < (b.channel, b.kind, b.result)
+        }
+    }
 
     public struct Job: Sendable, Equatable {
         public var name: String
@@ -19,18 +40,22 @@ public struct MetricsSnapshot: Sendable, Equatable {
         /// Monotonic totals (the monitor's counters, not the trimmed history).
         public var missedTotal: Int64
         public var failedTotal: Int64
-        /// Recently finished runs; each is observed into the histogram once, by id.
+        /// Finished runs by outcome (`success`, `failure`, `timeout`…).
+        public var runsTotal: [String: Int64]
+        /// Runs finished since the previous snapshot; each is observed into the histogram
+        /// once, by id.
         public var finishedRuns: [FinishedRun]
 
         public init(
             name: String, state: JobState, lastSuccess: Int64?, missedTotal: Int64, failedTotal: Int64,
-            finishedRuns: [FinishedRun]
+            runsTotal: [String: Int64] = [:], finishedRuns: [FinishedRun]
         ) {
             self.name = name
             self.state = state
             self.lastSuccess = lastSuccess
             self.missedTotal = missedTotal
             self.failedTotal = failedTotal
+            self.runsTotal = runsTotal
             self.finishedRuns = finishedRuns
         }
     }
@@ -45,10 +70,13 @@ public struct MetricsSnapshot: Sendable, Equatable {
         }
     }
 
-    public init(jobs: [Job], alertDeliveryFailures: [String: Int64], spoolDepth: [String: Int64]) {
+    public init(jobs: [Job], alertDeliveryFailures: [String: Int64], spoolDepth: [String: Int64],
+                alertsTotal: [AlertKey: Int64] = [:], outboxDepth: Int64? = nil) {
         self.jobs = jobs
         self.alertDeliveryFailures = alertDeliveryFailures
         self.spoolDepth = spoolDepth
+        self.alertsTotal = alertsTotal
+        self.outboxDepth = outboxDepth
     }
 }
 
@@ -88,6 +116,9 @@ public enum JobwatchMetrics {
     public static let runDuration = "jobwatch_job_run_duration_seconds"
     public static let missed = "jobwatch_job_missed_runs_total"
     public static let failed = "jobwatch_job_failed_runs_total"
+    public static let runs = "jobwatch_job_runs_total"
+    public static let alerts = "jobwatch_alerts_total"
+    public static let outboxDepth = "jobwatch_alert_outbox_depth"
     public static let deliveryFailures = "jobwatch_alert_delivery_failures_total"
     public static let spoolDepth = "jobwatch_spool_depth"
 
@@ -97,6 +128,9 @@ public enum JobwatchMetrics {
         runDuration: "Duration of finished runs.",
         missed: "Occurrences with no start by scheduled time plus grace.",
         failed: "Runs that failed, timed out, lost their lock or were killed.",
+        runs: "Finished runs, by result.",
+        alerts: "Alerts a channel answered for good, by channel, incident kind and result (sent, refused).",
+        outboxDepth: "Alerts waiting to be delivered.",
         deliveryFailures: "Alert deliveries given up on after permanent errors.",
         spoolDepth: "Events waiting in a host's spool, as last reported by the host.",
     ]
@@ -131,6 +165,10 @@ extension MetricsSnapshot {
             if job.failedTotal > old?.failedTotal ?? 0 {
                 updates.append(.incrementCounter(JobwatchMetrics.failed, labels, job.failedTotal - (old?.failedTotal ?? 0)))
             }
+            for (result, total) in job.runsTotal.sorted(by: { $0.key < $1.key }) where total > old?.runsTotal[result] ?? 0 {
+                updates.append(.incrementCounter(JobwatchMetrics.runs, labels + [MetricLabel(name: "result", value: result)],
+                                                 total - (old?.runsTotal[result] ?? 0)))
+            }
             let seen = Set(old?.finishedRuns.map(\.runID) ?? [])
             for run in job.finishedRuns where !seen.contains(run.runID) {
                 updates.append(.observe(JobwatchMetrics.runDuration, labels, durationMs: run.durationMs))
@@ -143,6 +181,14 @@ extension MetricsSnapshot {
             if delta > 0 {
                 updates.append(.incrementCounter(JobwatchMetrics.deliveryFailures, [MetricLabel(name: "channel", value: channel)], delta))
             }
+        }
+        for (key, total) in alertsTotal.sorted(by: { $0.key < $1.key }) where total > previous?.alertsTotal[key] ?? 0 {
+            let labels = [MetricLabel(name: "channel", value: key.channel), MetricLabel(name: "kind", value: key.kind),
+                          MetricLabel(name: "result", value: key.result)]
+            updates.append(.incrementCounter(JobwatchMetrics.alerts, labels, total - (previous?.alertsTotal[key] ?? 0)))
+        }
+        if let depth = outboxDepth, depth != previous?.outboxDepth {
+            updates.append(.setGauge(JobwatchMetrics.outboxDepth, [], Double(depth)))
         }
         for (host, depth) in spoolDepth.sorted(by: { $0.key < $1.key }) where previous?.spoolDepth[host] != depth {
             updates.append(.setGauge(JobwatchMetrics.spoolDepth, [MetricLabel(name: "host", value: host)], Double(depth)))

@@ -171,13 +171,24 @@ public final class AlertDispatcher: Service, @unchecked Sendable {
     var isLeader: Bool { leadership.isLeader }
     var logger: Logger { environment.logger }
 
-    func acknowledge(_ id: String) async {
-        let outbox = environment.store.outbox
+    /// `result`: `sent` or `refused` when a channel answered for good, counted for `/metrics`
+    /// in the same transaction as the acknowledgement (so a crash between them cannot count an
+    /// alert twice or not at all); nil for an entry with nothing left to send.
+    func acknowledge(_ entry: OutboxEntry, result: String?) async {
+        let store = environment.store
+        let ack = ["XACK", store.outbox, Self.group, entry.id]
         do {
-            _ = try await environment.shared.command(["XACK", outbox, Self.group, id])
+            if let result {
+                let tally = ["XADD", store.tally, "MAXLEN", "~", MonitorStore.tallyLength, "*", "type", "alert",
+                             "channel", entry.channel, "kind", entry.kind, "event", entry.event, "result", result]
+                let replies = try await environment.shared.run { c in try c.pipeline([["MULTI"], ack, tally, ["EXEC"]]) }
+                if let failed = replies.first(where: \.isError) { throw RedisError(.server, "\(failed)") }
+            } else {
+                _ = try await environment.shared.command(ack)
+            }
         } catch {
             // Unacknowledged, the entry is re-sent by the next leader: at-least-once, as documented.
-            logger.warning("alert dispatch: XACK \(id) failed: \(error)")
+            logger.warning("alert dispatch: XACK \(entry.id) failed: \(error)")
         }
     }
 
@@ -207,6 +218,9 @@ struct OutboxEntry: Sendable {
     let channel: String
     let job: String
     let event: String
+    /// The incident's kind (`missed`, `failed`, `lost`…); `unknown` in entries written before
+    /// it was recorded.
+    let kind: String
     let body: String
     /// Nil when the entry was trimmed away while pending: nothing left to send.
     let isDeleted: Bool
@@ -217,6 +231,7 @@ struct OutboxEntry: Sendable {
         channel = f["channel"] ?? ""
         job = f["job"] ?? ""
         event = f["event"] ?? ""
+        kind = f["kind"] ?? "unknown"
         body = f["body"] ?? ""
         isDeleted = entry.fields == nil
     }
@@ -277,7 +292,7 @@ struct ChannelLane: Sendable {
     private func deliver(_ entry: OutboxEntry, with sender: Sender) async -> Bool {
         let logger = dispatcher.logger
         if entry.isDeleted {
-            await dispatcher.acknowledge(entry.id)
+            await dispatcher.acknowledge(entry, result: nil)
             return true
         }
         var failures = 0
@@ -294,14 +309,14 @@ struct ChannelLane: Sendable {
             switch verdict {
             case .delivered:
                 logger.info("alert delivered: \(about)")
-                await dispatcher.acknowledge(entry.id)
+                await dispatcher.acknowledge(entry, result: "sent")
                 await dispatcher.record(problem: nil, job: entry.job, channel: channel)
                 return true
             case .permanent(let status, let why):
                 logger.error("alert refused, not retried: \(about): \(why)")
                 let problem = DeliveryProblem(channel: channel, event: entry.event, status: status, error: why, at: Timestamp.nowMs())
                 await dispatcher.record(problem: problem, job: entry.job, channel: channel)
-                await dispatcher.acknowledge(entry.id)
+                await dispatcher.acknowledge(entry, result: "refused")
                 return true
             case .retry(let hinted, let why):
                 let backoff = min(settings.retryMaxMs, settings.retryInitialMs << min(failures, 30))

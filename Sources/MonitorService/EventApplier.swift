@@ -288,7 +288,10 @@ final class LeaderSession {
             let listed = monitor.runningRuns[runID] != nil
             let actions = monitor.runFinished(runID: runID, at: finishedAt, exitCode: exitCode, signal: signal,
                                               outcome: outcome, durationMs: durationMs, host: host, outputTail: outputTail)
-            if let run = monitor.lastRun, run.runID == runID, run != before { writes.run(job, run, finished: true, listed: listed) }
+            if let run = monitor.lastRun, run.runID == runID, run != before {
+                writes.run(job, run, finished: true, listed: listed)
+                writes.finished(job, runID: runID, outcome: run.outcome?.rawValue ?? outcome.rawValue, durationMs: run.durationMs)
+            }
             settle(job, monitor, actions, into: &writes)
         // The actions are computed first: `settle` must see the monitor *after* the event.
         case let .skip(job, host, at):
@@ -452,7 +455,7 @@ struct AlertRouting {
             case .webhook: body = try? encoder.encode(WebhookEvent(event, incident, spec: spec, context: context))
             }
             guard let body else { continue }
-            writes.delivery(channel: name, kind: channel.kind.rawValue, job: incident.job, event: event.rawValue,
+            writes.delivery(channel: name, kind: channel.kind.rawValue, incident: problem, job: incident.job, event: event.rawValue,
                             body: String(decoding: body, as: UTF8.self))
         }
     }

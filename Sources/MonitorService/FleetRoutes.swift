@@ -70,12 +70,12 @@ public struct FleetRoutes: Sendable {
 /// `GET /metrics`: a swift-prometheus registry brought up to date from Redis on each scrape
 /// (a scrape every 15 s or so is the natural clock; nothing runs between scrapes).
 ///
-/// Redis keeps no monotonic totals, so this replica keeps them from what it sees: missed
-/// occurrences are counted from `mon:changes` (read once from its start, then from where the
-/// last scrape stopped), failed runs and durations from each job's last run, delivery
-/// failures from new `mon:delivery` records. A job that finishes several runs between two
-/// scrapes contributes only its latest, and a restarted replica starts its counters afresh,
-/// which Prometheus's `rate()` treats as a counter reset.
+/// Counts are exact: the leader writes one `mon:tally` entry per run it finishes applying, in
+/// the same transaction, and the dispatcher one per alert a channel answered for good, with
+/// its acknowledgement; each replica reads the entries after the last one it counted. Missed
+/// occurrences are counted from `mon:changes` the same way. A restarted replica starts from
+/// what the streams still hold (100,000 tally entries, `history_days` of changes), which
+/// Prometheus's `rate()` treats as a counter reset.
 actor FleetMetrics {
     private let environment: MonitorEnvironment
     private let registry = PrometheusCollectorRegistry()
@@ -83,12 +83,15 @@ actor FleetMetrics {
     /// What to unregister when a job disappears.
     private var series: [String: [ObjectIdentifier: Series]] = [:]
     private var changesCursor = "-"
+    private var tallyCursor = "-"
     private var missed: [String: Int64] = [:]
     private var failed: [String: Int64] = [:]
-    private var lastSuccess: [String: Int64] = [:]
-    private var lastRunSeen: [String: String] = [:]
+    private var runs: [String: [String: Int64]] = [:]
+    private var alerts: [MetricsSnapshot.AlertKey: Int64] = [:]
     private var deliveryFailures: [String: Int64] = [:]
-    private var deliverySeen: [String: String] = [:]
+    private var lastSuccess: [String: Int64] = [:]
+    /// Jobs whose last success has been looked up in their recorded runs.
+    private var lookedUp: Set<String> = []
 
     private enum Series {
         case gauge(Gauge), counter(Counter), histogram(DurationHistogram)
@@ -98,41 +101,61 @@ actor FleetMetrics {
 
     func scrape() async throws -> String {
         let store = environment.store
-        let cursor = changesCursor
-        let (monitors, changes, delivery) = try await environment.shared.run { c in
-            (try store.loadMonitors(c), try Self.changes(after: cursor, store: store, c),
-             try c.command(["HGETALL", store.delivery]).array ?? [])
+        let (changesCursor, tallyCursor) = (self.changesCursor, self.tallyCursor)
+        let (monitors, changes, tally, outboxDepth) = try await environment.shared.run { c in
+            (try store.loadMonitors(c), try Self.entries(of: store.changes, after: changesCursor, c),
+             try Self.entries(of: store.tally, after: tallyCursor, c), try Self.outboxDepth(store, c))
         }
         for (_, fields) in changes.entries where fields["to"] == JobState.missed.rawValue && (fields["alert"] ?? "").isEmpty {
             missed[fields["job"] ?? "", default: 0] += 1
         }
-        changesCursor = changes.last ?? changesCursor
-        countDeliveryFailures(delivery)
+        self.changesCursor = changes.last ?? changesCursor
+        let finished = count(tally.entries)
+        self.tallyCursor = tally.last ?? tallyCursor
         try await learnLastSuccesses(monitors)
         var jobs: [MetricsSnapshot.Job] = []
         for (name, monitor) in monitors.sorted(by: { $0.key < $1.key }) {
-            var finished: [MetricsSnapshot.FinishedRun] = []
-            if let run = monitor.lastRun, let outcome = run.outcome {
-                if lastRunSeen[name] != run.runID {
-                    lastRunSeen[name] = run.runID
-                    if outcome != .success { failed[name, default: 0] += 1 }
-                }
-                if outcome == .success, let at = run.finishedAt { lastSuccess[name] = at }
-                if let ms = run.durationMs { finished.append(.init(runID: run.runID, durationMs: ms)) }
-            }
+            if let run = monitor.lastRun, run.outcome == .success, let at = run.finishedAt { lastSuccess[name] = at }
             jobs.append(.init(name: name, state: monitor.state(at: environment.clock()), lastSuccess: lastSuccess[name],
-                              missedTotal: missed[name] ?? 0, failedTotal: failed[name] ?? 0, finishedRuns: finished))
+                              missedTotal: missed[name] ?? 0, failedTotal: failed[name] ?? 0, runsTotal: runs[name] ?? [:],
+                              finishedRuns: finished[name] ?? []))
         }
-        let snapshot = MetricsSnapshot(jobs: jobs, alertDeliveryFailures: deliveryFailures, spoolDepth: [:])
+        let snapshot = MetricsSnapshot(jobs: jobs, alertDeliveryFailures: deliveryFailures, spoolDepth: [:],
+                                       alertsTotal: alerts, outboxDepth: outboxDepth)
         snapshot.updates(since: previous).forEach(apply)
         previous = snapshot
         return registry.emitToString()
     }
 
+    /// Adds new tally entries to the totals; returns the runs each job finished since the last
+    /// scrape, for the duration histogram.
+    private func count(_ entries: [(String, [String: String])]) -> [String: [MetricsSnapshot.FinishedRun]] {
+        var finished: [String: [MetricsSnapshot.FinishedRun]] = [:]
+        for (_, f) in entries {
+            switch f["type"] {
+            case "run":
+                let (job, outcome) = (f["job"] ?? "", f["outcome"] ?? "")
+                runs[job, default: [:]][outcome, default: 0] += 1
+                if outcome != RunOutcome.success.rawValue { failed[job, default: 0] += 1 }
+                if let ms = f["duration_ms"].flatMap({ Int64($0) }) {
+                    finished[job, default: []].append(.init(runID: f["run_id"] ?? "", durationMs: ms))
+                }
+            case "alert":
+                let key = MetricsSnapshot.AlertKey(channel: f["channel"] ?? "", kind: f["kind"] ?? "", result: f["result"] ?? "")
+                alerts[key, default: 0] += 1
+                if key.result == "refused" { deliveryFailures[key.channel, default: 0] += 1 }
+            default:
+                continue
+            }
+        }
+        return finished
+    }
+
     /// A job first seen with a failed last run: its last success is in its recorded runs.
     /// Looked up once per job; after that, the job's own last runs keep it current.
     private func learnLastSuccesses(_ monitors: MonitorTable) async throws {
-        let unknown = monitors.filter { lastRunSeen[$0.key] == nil && $0.value.lastRun.map { $0.outcome != .success } ?? false }.map(\.key)
+        let unknown = monitors.filter { !lookedUp.contains($0.key) && $0.value.lastRun.map { $0.outcome != .success } ?? false }.map(\.key)
+        lookedUp.formUnion(monitors.map(\.key))
         guard !unknown.isEmpty else { return }
         let store = environment.store
         let found = try await environment.shared.run { c -> [String: Int64] in
@@ -148,14 +171,18 @@ actor FleetMetrics {
         lastSuccess.merge(found) { old, _ in old }
     }
 
-    /// Each new `mon:delivery` record is one alert a channel refused for good.
-    private func countDeliveryFailures(_ flat: [RedisReply]) {
-        for i in stride(from: 0, to: flat.count - 1, by: 2) {
-            guard let job = flat[i].string, let json = flat[i + 1].string, deliverySeen[job] != json else { continue }
-            deliverySeen[job] = json
-            let channel = DeliveryProblem.channel(ofJSON: json) ?? "unknown"
-            deliveryFailures[channel, default: 0] += 1
+    /// Alerts not yet answered for good: entries the dispatch group has not read yet (its lag)
+    /// plus those read and not acknowledged; the whole outbox before any dispatcher ran.
+    private static func outboxDepth(_ store: MonitorStore, _ c: RedisConnection) throws -> Int64? {
+        for group in try c.command(["XINFO", "GROUPS", store.outbox]).array ?? [] {
+            let flat = group.array ?? []
+            var info: [String: RedisReply] = [:]
+            for i in stride(from: 0, to: flat.count - 1, by: 2) { info[flat[i].string ?? ""] = flat[i + 1] }
+            guard info["name"]?.string == AlertDispatcher.group else { continue }
+            guard let lag = info["lag"]?.integer else { return nil }   // Redis cannot tell after a deletion
+            return lag + (info["pending"]?.integer ?? 0)
         }
+        return try c.command(["XLEN", store.outbox]).integer
     }
 
     private func apply(_ update: MetricUpdate) {
@@ -194,13 +221,13 @@ actor FleetMetrics {
         MetricNameDescriptor(metricName: name, unitName: "", helpText: JobwatchMetrics.help[name] ?? "")
     }
 
-    /// `mon:changes` entries after `cursor` (exclusive; `-` for the start), in pages.
-    private static func changes(after cursor: String, store: MonitorStore, _ c: RedisConnection) throws
+    /// A stream's entries after `cursor` (exclusive; `-` for the start), in pages.
+    private static func entries(of stream: String, after cursor: String, _ c: RedisConnection) throws
         -> (entries: [(String, [String: String])], last: String?) {
         var entries: [(String, [String: String])] = []
         var start = cursor == "-" ? "-" : "(" + cursor
         while true {
-            let reply = try c.command(["XRANGE", store.changes, start, "+", "COUNT", "10000"])
+            let reply = try c.command(["XRANGE", stream, start, "+", "COUNT", "10000"])
             let page = (reply.array ?? []).compactMap { item -> (String, [String: String])? in
                 guard let pair = item.array, pair.count == 2, let id = pair[0].string, let flat = pair[1].array else { return nil }
                 var fields: [String: String] = [:]

@@ -18,7 +18,7 @@ import Reporting
 ///
 ///     public struct MonitorStore: Sendable
 ///         init(prefix: String)
-///         events, state, defs, changes, outbox, delivery, leader: String   // key names
+///         events, state, defs, changes, outbox, delivery, leader, tally: String   // key names
 ///         func run(_ job: String, _ runID: String) -> String; func runs(_ job: String) -> String
 ///         func pauseEntry(job: String, until: Int64?, at: Int64) -> [String]  // XADD arguments
 ///         func resumeEntry(job: String, at: Int64) -> [String]
@@ -85,6 +85,10 @@ public struct MonitorStore: Sendable {
     public var outbox: String { prefix + "mon:outbox" }
     public var delivery: String { prefix + "mon:delivery" }
     public var leader: String { prefix + "mon:leader" }
+    /// One entry per run the leader finished applying and per alert a channel took or refused:
+    /// what `/metrics` counts, exactly (`FleetMetrics`).
+    public var tally: String { prefix + "mon:tally" }
+    static let tallyLength = "100000"
     public func run(_ job: String, _ runID: String) -> String { prefix + "mon:run:\(job):\(runID)" }
     public func runs(_ job: String) -> String { prefix + "mon:runs:\(job)" }
     public func lock(_ job: String) -> String { LeaseKeys(prefix: prefix, job: job).lock }
@@ -218,9 +222,20 @@ struct BatchWrites {
         for argument in ["reason", reason, "alert", alert] { writes.argument(argument) }
     }
 
-    mutating func delivery(channel: String, kind: String, job: String, event: String, body: String) {
+    /// `kind`: the channel's type; `incident`: the alert's kind (`missed`, `failed`, `lost`…).
+    mutating func delivery(channel: String, kind: String, incident: String, job: String, event: String, body: String) {
         alertCount += 1
-        let arguments = [store.outbox, "*", "channel", channel, "type", kind, "job", job, "event", event, "body", body]
+        let arguments = [store.outbox, "*", "channel", channel, "type", kind, "kind", incident, "job", job, "event", event,
+                         "body", body]
+        writes.command("XADD", arguments.count)
+        for argument in arguments { writes.argument(argument) }
+    }
+
+    /// A run the core has just finished (once per run id: a repeated finish changes nothing and
+    /// is not counted), for `/metrics`; committed with the batch that applied it.
+    mutating func finished(_ job: String, runID: String, outcome: String, durationMs: Int64?) {
+        let arguments = [store.tally, "MAXLEN", "~", MonitorStore.tallyLength, "*", "type", "run", "job", job, "run_id", runID,
+                         "outcome", outcome, "duration_ms", durationMs.map(String.init) ?? ""]
         writes.command("XADD", arguments.count)
         for argument in arguments { writes.argument(argument) }
     }

@@ -31,7 +31,7 @@ public final class WeeklyReport: Service, @unchecked Sendable {
         if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
         if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
         for i = 3, #ARGV, 2 do
-          redis.call('XADD', KEYS[3], '*', 'channel', ARGV[i], 'type', 'report', 'job', 'weekly-report', 'event', 'report', 'body', ARGV[i + 1])
+          redis.call('XADD', KEYS[3], '*', 'channel', ARGV[i], 'type', 'report', 'kind', 'report', 'job', 'weekly-report', 'event', 'report', 'body', ARGV[i + 1])
         end
         return 1
         """)

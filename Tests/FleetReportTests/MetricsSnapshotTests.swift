@@ -43,6 +43,23 @@ final class MetricsSnapshotTests: XCTestCase {
         XCTAssertEqual(shrunk.updates(since: second), [.removeJob("backup")], "counters never go down")
     }
 
+    func testRunAndAlertTotalsMoveByTheirDifference() {
+        let key = MetricsSnapshot.AlertKey(channel: "pd", kind: "missed", result: "sent")
+        func at(_ runs: Int64, _ alerts: Int64, depth: Int64) -> MetricsSnapshot {
+            MetricsSnapshot(jobs: [.init(name: "backup", state: .up, lastSuccess: nil, missedTotal: 0, failedTotal: 0,
+                                         runsTotal: ["success": runs], finishedRuns: [])],
+                            alertDeliveryFailures: [:], spoolDepth: [:], alertsTotal: [key: alerts], outboxDepth: depth)
+        }
+        let labels = [MetricLabel(name: "channel", value: "pd"), MetricLabel(name: "kind", value: "missed"),
+                      MetricLabel(name: "result", value: "sent")]
+        let updates = at(51, 7, depth: 0).updates(since: at(1, 5, depth: 3))
+        XCTAssertEqual(updates, [
+            .incrementCounter(JobwatchMetrics.runs, [job, MetricLabel(name: "result", value: "success")], 50),
+            .incrementCounter(JobwatchMetrics.alerts, labels, 2),
+            .setGauge(JobwatchMetrics.outboxDepth, [], 0),
+        ])
+    }
+
     func testBucketsSpanOneSecondToSixHours() {
         XCTAssertEqual(JobwatchMetrics.runDurationBucketsMs.first, 1000)
         XCTAssertEqual(JobwatchMetrics.runDurationBucketsMs.last, 6 * 3_600_000)

@@ -131,6 +131,13 @@ final class AlertDeliveryTests: XCTestCase {
         // The next delivery that succeeds on that channel clears it.
         XCTAssertEqual(try h.jobrun("flaky", "true").status, 0)
         XCTAssertTrue(waitUntil(timeout: 5) { h.job("flaky")?["delivery"] is NSNull })
+        // /metrics counts each alert a channel answered for good, by kind and result.
+        let metrics = try h.request("GET", "/metrics", token: nil).text.split(separator: "\n")
+        for line in [#"jobwatch_alerts_total{channel="hook",kind="failed",result="refused"} 1"#,
+                     #"jobwatch_alerts_total{channel="hook",kind="failed",result="sent"} 1"#,
+                     #"jobwatch_alert_delivery_failures_total{channel="hook"} 1"#, "jobwatch_alert_outbox_depth 0.0"] {
+            XCTAssertTrue(metrics.contains { $0 == line }, "missing \(line) in\n\(metrics.joined(separator: "\n"))")
+        }
     }
 
     func testSIGKILLMidIncidentLosesAndDuplicatesNothing() throws {

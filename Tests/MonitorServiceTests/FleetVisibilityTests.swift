@@ -123,6 +123,33 @@ final class FleetVisibilityTests: XCTestCase {
         try checkMetrics(h)
     }
 
+    /// Counters come from the runs the leader applied, not from each job's last run at scrape
+    /// time: 50 runs between two scrapes are 50.
+    func testMetricsCountEveryRunFinishedBetweenTwoScrapes() throws {
+        let h = try MonitorHarness(jobs: ["burst": "{}\n"], defaultAlerts: [])
+        try h.start()
+        func finishedRuns() throws -> Int {
+            let r = try h.request("GET", "/api/v1/jobs/burst/runs?limit=100")
+            let runs = (try JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any])?["runs"] as? [[String: Any]] ?? []
+            return runs.filter { !($0["finished_at"] is NSNull) && $0["finished_at"] != nil }.count
+        }
+        func sample(_ metrics: String, _ series: String) -> String? {
+            metrics.split(separator: "\n").first { $0.hasPrefix(series + " ") }.map { String($0.dropFirst(series.count + 1)) }
+        }
+        let start = nowMs()
+        try report(h, "burst", "first", start: start, ms: 10, exit: 0)
+        XCTAssertTrue(waitUntil(timeout: 10) { (try? finishedRuns()) == 1 })
+        let before = try h.request("GET", "/metrics", token: nil).text
+        XCTAssertEqual(sample(before, #"jobwatch_job_runs_total{job="burst",result="success"}"#), "1", before)
+        for i in 0..<50 { try report(h, "burst", "run\(i)", start: start + 100 + Int64(i), ms: 20, exit: i % 10 == 9 ? 1 : 0) }
+        XCTAssertTrue(waitUntil(timeout: 20) { (try? finishedRuns()) == 51 }, "every run applied")
+        let after = try h.request("GET", "/metrics", token: nil).text
+        XCTAssertEqual(sample(after, #"jobwatch_job_runs_total{job="burst",result="success"}"#), "46", after)
+        XCTAssertEqual(sample(after, #"jobwatch_job_runs_total{job="burst",result="failure"}"#), "5", after)
+        XCTAssertEqual(sample(after, #"jobwatch_job_failed_runs_total{job="burst"}"#), "5", after)
+        XCTAssertEqual(sample(after, #"jobwatch_job_run_duration_seconds_count{job="burst"}"#), "51", after)
+    }
+
     private func checkStatusPage(_ h: MonitorHarness) throws {
         XCTAssertEqual(try h.request("GET", "/", token: nil).status, 401, "needs read unless public_status_page")
         let page = try h.request("GET", "/", token: "read-token")
@@ -142,7 +169,9 @@ final class FleetVisibilityTests: XCTestCase {
         for line in [
             #"jobwatch_job_state{job="nightly",state="failed"} 1.0"#, #"jobwatch_job_state{job="nightly",state="up"} 0.0"#,
             #"jobwatch_job_state{job="tick",state="missed"} 1.0"#, #"jobwatch_job_failed_runs_total{job="nightly"} 1"#,
-            #"jobwatch_job_run_duration_seconds_count{job="nightly"} 1"#,
+            #"jobwatch_job_run_duration_seconds_count{job="nightly"} 3"#,
+            #"jobwatch_job_runs_total{job="nightly",result="success"} 2"#, #"jobwatch_job_runs_total{job="nightly",result="failure"} 1"#,
+            #"jobwatch_alert_outbox_depth 0.0"#,
         ] {
             XCTAssertTrue(metrics.split(separator: "\n").contains { $0 == line }, "missing \(line) in\n\(metrics)")
         }
