@@ -16,6 +16,13 @@ public struct MonitorConfig: Sendable {
         public var target: Secret
         /// PagerDuty endpoint override (EU region); nil means the US default.
         public var url: String?
+        /// Storm control (Slack and webhook): at most `groupBurst` messages per `groupInterval`;
+        /// alerts beyond that wait for the window and go out as one digest per kind. 0: never.
+        public var groupBurst: Int = Channel.defaultGroupBurst
+        public var groupInterval: Timespan = Channel.defaultGroupInterval
+
+        public static let defaultGroupBurst = 10
+        public static let defaultGroupInterval = Timespan(seconds: 30)
     }
 
     public struct WeeklyReport: Sendable {
@@ -71,7 +78,8 @@ public struct MonitorConfig: Sendable {
         if let n = m.node("channels"), let cm = file.mapping(n, what: "monitor.channels") {
             for (key, value) in cm.entries {
                 guard let name = key.string, let c = file.mapping(value, what: "monitor.channels.\(key.string ?? "?")") else { continue }
-                c.rejectUnknownKeys(allowed: ["type", "routing_key", "webhook_url", "url"], context: "monitor.channels.\(name)")
+                c.rejectUnknownKeys(allowed: ["type", "routing_key", "webhook_url", "url", "group_burst", "group_interval"],
+                                    context: "monitor.channels.\(name)")
                 guard let kind = c.oneOf("type", ["pagerduty", "slack", "webhook"]).flatMap(ChannelKind.init(rawValue:)) else {
                     if c.node("type") == nil { file.problem("monitor.channels.\(name): missing type (pagerduty, slack or webhook)", at: key) }
                     continue
@@ -81,7 +89,17 @@ public struct MonitorConfig: Sendable {
                     file.problem("monitor.channels.\(name): a \(kind.rawValue) channel needs \(targetKey)", at: key)
                     continue
                 }
-                channels[name] = Channel(name: name, kind: kind, target: Secret(target), url: kind == .pagerduty ? c.string("url") : nil)
+                var channel = Channel(name: name, kind: kind, target: Secret(target), url: kind == .pagerduty ? c.string("url") : nil)
+                if kind == .pagerduty {
+                    for key in ["group_burst", "group_interval"] where c.node(key) != nil {
+                        file.problem("monitor.channels.\(name).\(key): PagerDuty channels are not grouped (PagerDuty groups by dedup key itself)",
+                                     at: c.node(key))
+                    }
+                } else {
+                    channel.groupBurst = c.int("group_burst", range: 0...1000) ?? channel.groupBurst
+                    channel.groupInterval = c.timespan("group_interval", atLeast: Timespan(seconds: 1)) ?? channel.groupInterval
+                }
+                channels[name] = channel
             }
         }
         defaultAlerts = m.strings("default_alerts") ?? defaultAlerts

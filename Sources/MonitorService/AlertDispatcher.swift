@@ -65,18 +65,17 @@ public final class AlertDispatcher: Service, @unchecked Sendable {
         let outbox = environment.store.outbox
         let me = environment.replica
         try await withThrowingTaskGroup(of: Void.self) { tasks in
-            var lanes: [String: AsyncStream<OutboxEntry>.Continuation] = [:]
-            defer { lanes.values.forEach { $0.finish() } }
+            var lanes: [String: ChannelLane] = [:]
+            defer { lanes.values.forEach { $0.inbox.close() } }
             func enqueue(_ entries: [StreamEntry]) {
                 for item in entries {
                     let entry = OutboxEntry(item)
                     if lanes[entry.channel] == nil {
-                        let (stream, continuation) = AsyncStream<OutboxEntry>.makeStream()
-                        lanes[entry.channel] = continuation
                         let lane = ChannelLane(channel: entry.channel, dispatcher: self)
-                        tasks.addTask { await lane.drain(stream) }
+                        lanes[entry.channel] = lane
+                        tasks.addTask { await lane.drain() }
                     }
-                    lanes[entry.channel]!.yield(entry)
+                    lanes[entry.channel]!.inbox.append(entry)
                 }
             }
             let pending = try await reader.run { c in try Self.claimPending(c, outbox: outbox, consumer: me) }
@@ -106,7 +105,7 @@ public final class AlertDispatcher: Service, @unchecked Sendable {
                 }
                 enqueue(StreamEntry.entries(ofRead: reply))
             }
-            lanes.values.forEach { $0.finish() }
+            lanes.values.forEach { $0.inbox.close() }
             lanes.removeAll()
             try await tasks.waitForAll()
         }
@@ -174,40 +173,40 @@ public final class AlertDispatcher: Service, @unchecked Sendable {
     /// `result`: `sent` or `refused` when a channel answered for good, counted for `/metrics`
     /// in the same transaction as the acknowledgement (so a crash between them cannot count an
     /// alert twice or not at all); nil for an entry with nothing left to send.
-    func acknowledge(_ entry: OutboxEntry, result: String?) async {
+    func acknowledge(_ entries: [OutboxEntry], result: String?) async {
+        guard !entries.isEmpty else { return }
         let store = environment.store
-        let ack = ["XACK", store.outbox, Self.group, entry.id]
+        let ack = ["XACK", store.outbox, Self.group] + entries.map(\.id)
+        let tally = result.map { result in
+            entries.map { ["XADD", store.tally, "MAXLEN", "~", MonitorStore.tallyLength, "*", "type", "alert",
+                           "channel", $0.channel, "kind", $0.kind, "event", $0.event, "result", result] }
+        } ?? []
         do {
-            if let result {
-                let tally = ["XADD", store.tally, "MAXLEN", "~", MonitorStore.tallyLength, "*", "type", "alert",
-                             "channel", entry.channel, "kind", entry.kind, "event", entry.event, "result", result]
-                let replies = try await environment.shared.run { c in try c.pipeline([["MULTI"], ack, tally, ["EXEC"]]) }
-                if let failed = replies.first(where: \.isError) { throw RedisError(.server, "\(failed)") }
-            } else {
-                _ = try await environment.shared.command(ack)
-            }
+            let replies = try await environment.shared.run { c in try c.pipeline([["MULTI"], ack] + tally + [["EXEC"]]) }
+            if let failed = replies.first(where: \.isError) { throw RedisError(.server, "\(failed)") }
         } catch {
-            // Unacknowledged, the entry is re-sent by the next leader: at-least-once, as documented.
-            logger.warning("alert dispatch: XACK \(entry.id) failed: \(error)")
+            // Unacknowledged, the entries are re-sent by the next leader: at-least-once, as documented.
+            logger.warning("alert dispatch: XACK of \(entries.count) alert(s) failed: \(error)")
         }
     }
 
     /// `mon:delivery` keeps the last problem per job for `jobctl status`; a later success on
     /// the same channel clears it.
-    func record(problem: DeliveryProblem?, job: String, channel: String) async {
+    func record(problem: DeliveryProblem?, jobs: [String], channel: String) async {
         let key = environment.store.delivery
+        guard !jobs.isEmpty else { return }
         do {
             if let problem {
-                _ = try await environment.shared.command(["HSET", key, job, problem.json])
+                _ = try await environment.shared.command(["HSET", key] + jobs.flatMap { [$0, problem.json] })
             } else {
                 _ = try await environment.shared.run { c in
-                    if let old = try c.command(["HGET", key, job]).string, DeliveryProblem.channel(ofJSON: old) == channel {
-                        _ = try c.command(["HDEL", key, job])
-                    }
+                    let old = try c.command(["HMGET", key] + jobs).array ?? []
+                    let cleared = zip(jobs, old).filter { $1.string.flatMap(DeliveryProblem.channel(ofJSON:)) == channel }.map(\.0)
+                    if !cleared.isEmpty { _ = try c.command(["HDEL", key] + cleared) }
                 }
             }
         } catch {
-            logger.warning("alert dispatch: cannot record delivery state of \(job): \(error)")
+            logger.warning("alert dispatch: cannot record delivery state of \(jobs.count) job(s): \(error)")
         }
     }
 }
@@ -268,132 +267,6 @@ struct DeliveryProblem: Sendable {
     }
 }
 
-/// Sends one channel's alerts in order, retrying each until the channel takes it or refuses
-/// it for good.
-struct ChannelLane: Sendable {
-    let channel: String
-    let dispatcher: AlertDispatcher
-
-    enum Verdict: Equatable {
-        case delivered
-        case retry(afterMs: Int64, String)
-        case permanent(status: Int?, String)
-    }
-
-    func drain(_ stream: AsyncStream<OutboxEntry>) async {
-        let sender = Sender(label: "jobmond.alerts.\(channel)")
-        for await entry in stream {
-            guard await deliver(entry, with: sender) else { return }
-        }
-    }
-
-    /// False once this replica must stop sending (lease lost, shutdown); the entry stays
-    /// pending in Redis for the next leader.
-    private func deliver(_ entry: OutboxEntry, with sender: Sender) async -> Bool {
-        let logger = dispatcher.logger
-        if entry.isDeleted {
-            await dispatcher.acknowledge(entry, result: nil)
-            return true
-        }
-        var failures = 0
-        while true {
-            guard dispatcher.isLeader, !Task.isCancelled else { return false }
-            let settings = dispatcher.currentSettings
-            let verdict: Verdict
-            if let target = settings.channels[channel] {
-                verdict = Self.verdict(await sender.post(url: target.url, body: Array(entry.body.utf8)), now: Timestamp.nowMs())
-            } else {
-                verdict = .permanent(status: nil, settings.unusable[channel] ?? "no channel \"\(channel)\" in monitor.channels")
-            }
-            let about = "\(entry.event) for \(entry.job) to \(channel)"
-            switch verdict {
-            case .delivered:
-                logger.info("alert delivered: \(about)")
-                await dispatcher.acknowledge(entry, result: "sent")
-                await dispatcher.record(problem: nil, job: entry.job, channel: channel)
-                return true
-            case .permanent(let status, let why):
-                logger.error("alert refused, not retried: \(about): \(why)")
-                let problem = DeliveryProblem(channel: channel, event: entry.event, status: status, error: why, at: Timestamp.nowMs())
-                await dispatcher.record(problem: problem, job: entry.job, channel: channel)
-                await dispatcher.acknowledge(entry, result: "refused")
-                return true
-            case .retry(let hinted, let why):
-                let backoff = min(settings.retryMaxMs, settings.retryInitialMs << min(failures, 30))
-                let wait = hinted > 0 ? hinted : backoff
-                failures += 1
-                logger.warning("alert not delivered (attempt \(failures)), retrying in \(wait) ms: \(about): \(why)")
-                guard await pause(ms: wait) else { return false }
-            }
-        }
-    }
-
-    /// Sleeps in short steps so a lost lease or a shutdown is noticed within half a second.
-    private func pause(ms: Int64) async -> Bool {
-        var left = ms
-        while left > 0 {
-            let step = min(left, 500)
-            do { try await Task.sleep(nanoseconds: UInt64(step) * 1_000_000) } catch { return false }
-            left -= step
-            guard dispatcher.isLeader else { return false }
-        }
-        return true
-    }
-
-    /// 2xx delivered; 429 waits for `Retry-After` (default 30 s); 408, 5xx and no answer back
-    /// off; any other status (400 bad payload, 403/404 revoked webhook...) cannot succeed
-    /// by repetition. `.retry(afterMs: 0, ...)` means "use the backoff".
-    static func verdict(_ result: Result<HTTPSession.Response, Error>, now: Int64) -> Verdict {
-        switch result {
-        case .failure(let error):
-            return .retry(afterMs: 0, "\(error)")
-        case .success(let response):
-            let excerpt = String(response.text.prefix(300))
-            switch response.status {
-            case 200..<300: return .delivered
-            case 429:
-                let hinted = response.headers["retry-after"].flatMap { retryAfterMs($0, now: now) } ?? 30_000
-                return .retry(afterMs: max(1, hinted), "HTTP 429 (rate limited) \(excerpt)")
-            case 408, 500..<600: return .retry(afterMs: 0, "HTTP \(response.status) \(excerpt)")
-            default: return .permanent(status: response.status, "HTTP \(response.status) \(excerpt)")
-            }
-        }
-    }
-
-    /// `Retry-After: 120` or an HTTP date; capped at an hour so a bogus value cannot stall a
-    /// channel for days.
-    static func retryAfterMs(_ value: String, now: Int64) -> Int64? {
-        let text = value.trimmingCharacters(in: .whitespaces)
-        if let seconds = Int64(text), seconds >= 0 { return min(seconds * 1000, 3_600_000) }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        guard let date = formatter.date(from: text) else { return nil }
-        return min(max(0, Int64(date.timeIntervalSince1970 * 1000) - now), 3_600_000)
-    }
-}
-
-/// libcurl blocks: each lane posts from its own serial queue, off the async thread pool, over
-/// one kept-alive connection.
-final class Sender: @unchecked Sendable {
-    private let queue: DispatchQueue
-    private var session: HTTPSession?
-
-    init(label: String) { queue = DispatchQueue(label: label) }
-
-    func post(url: String, body: [UInt8]) async -> Result<HTTPSession.Response, Error> {
-        await withCheckedContinuation { continuation in
-            queue.async {
-                continuation.resume(returning: Result {
-                    if self.session == nil { self.session = try HTTPSession(connectTimeout: 5, timeout: 15, bodyLimit: 64 * 1024) }
-                    return try self.session!.send("POST", url: url, headers: ["Content-Type: application/json"], body: body)
-                })
-            }
-        }
-    }
-}
-
 /// The channels with their secrets read, and the retry timings (`monitor:` section).
 struct DeliverySettings: Sendable {
     /// Where each channel's alerts go. The body in the outbox is complete (PagerDuty's
@@ -407,13 +280,21 @@ struct DeliverySettings: Sendable {
     var channels: [String: Target] = [:]
     /// Channels whose secret could not be read, and why.
     var unusable: [String: String] = [:]
+    /// Storm control of the Slack and webhook channels that have it (`group_burst` > 0).
+    var grouping: [String: AlertDigest.Grouping] = [:]
+    let statusPageURL: String?
     let retryInitialMs: Int64
     let retryMaxMs: Int64
 
     init(_ monitor: MonitorConfig, logger: Logger) {
         retryInitialMs = max(1, monitor.retryInitial.milliseconds)
         retryMaxMs = max(retryInitialMs, monitor.retryMax.milliseconds)
+        statusPageURL = monitor.publicURL
         for (name, channel) in monitor.channels {
+            if channel.kind != .pagerduty, channel.groupBurst > 0 {
+                grouping[name] = AlertDigest.Grouping(kind: channel.kind, burst: channel.groupBurst,
+                                                      intervalMs: channel.groupInterval.milliseconds)
+            }
             do {
                 let secret = try channel.target.resolve()
                 switch channel.kind {

@@ -19,8 +19,9 @@ final class MonitorHarness {
 
     static let routingKey = "R0UT1NGKEY0123456789abcdefABCDEF"
 
+    /// `grouping`: extra keys for the slack and hook channels (`group_burst: 2, group_interval: 3s`).
     init(jobs: [String: String] = [:], defaultAlerts: [String] = ["pd", "slack"], retryInitial: String = "100ms",
-         retryMax: String = "1s") throws {
+         retryMax: String = "1s", grouping: String? = nil) throws {
         redis = try RedisServer()
         root = try TemporaryDirectory.make(prefix: "jobmond")
         port = try freePort()
@@ -46,8 +47,8 @@ final class MonitorHarness {
                 - { name: viewer, secret: read-token, scopes: [read] }
               channels:
                 pd: { type: pagerduty, routing_key: \(Self.routingKey), url: \(base)/pd }
-                slack: { type: slack, webhook_url: \(base)/slack }
-                hook: { type: webhook, url: \(base)/hook }
+                slack: { type: slack, webhook_url: \(base)/slack\(grouping.map { ", " + $0 } ?? "") }
+                hook: { type: webhook, url: \(base)/hook\(grouping.map { ", " + $0 } ?? "") }
               default_alerts: [\(defaultAlerts.joined(separator: ", "))]
 
             """, to: "jobwatch.yaml")

@@ -131,9 +131,25 @@ def check_slack(body):
     return p
 
 
+DIGEST_KEYS = {"event", "alert_event", "kind", "count", "jobs", "alerts", "part", "parts", "monitor_url"}
+
+
 def check_webhook(body):
     if not isinstance(body, dict):
         return ["body is not an object"]
+    if body.get("event") == "digest":
+        p = [f"digest: missing key {k}" for k in DIGEST_KEYS if k not in body]
+        p += [f"digest: unknown key {k}" for k in body if k not in DIGEST_KEYS]
+        alerts = body.get("alerts")
+        if not isinstance(alerts, list) or not alerts or len(alerts) != body.get("count"):
+            return p + ["digest: alerts must be a non-empty list of count alerts"]
+        if [a.get("job") if isinstance(a, dict) else None for a in alerts] != body.get("jobs"):
+            p.append("digest: jobs must name the alerts' jobs in order")
+        for i, alert in enumerate(alerts):
+            p += [f"alerts[{i}]: {x}" for x in check_webhook(alert)]
+            if isinstance(alert, dict) and alert.get("event") != body.get("alert_event"):
+                p.append(f"alerts[{i}]: event differs from alert_event")
+        return p
     p = [f"missing key {k}" for k in WEBHOOK_KEYS if k not in body]
     if body.get("event") not in ("trigger", "repeat", "resolve"):
         p.append(f"event {body.get('event')!r} not trigger/repeat/resolve")

@@ -1,0 +1,200 @@
+import Foundation
+import HTTPClient
+import Reporting
+import SystemSupport
+
+/// Sends one channel's alerts in stream order, retrying each message until the channel takes
+/// it or refuses it for good. A slow or failing channel holds up only its own lane.
+///
+/// Storm control (Slack and webhook channels, `group_burst` / `group_interval`): a lane sends
+/// at most `group_burst` messages per `group_interval`. An alert on a quiet channel goes out at
+/// once, alone. When the budget is spent, alerts wait in the lane until the window allows the
+/// next message, and everything that waited goes out then as one digest per kind and event
+/// (`AlertDigest`): a storm's backlog is a few digests, never a queue of thousands of
+/// messages, so an unrelated alert on the same channel waits at most one `group_interval`.
+/// PagerDuty channels send one message per alert (PagerDuty groups by dedup key itself).
+struct ChannelLane: Sendable {
+    let channel: String
+    let dispatcher: AlertDispatcher
+    let inbox = LaneInbox()
+
+    enum Verdict: Equatable {
+        case delivered
+        case retry(afterMs: Int64, String)
+        case permanent(status: Int?, String)
+    }
+
+    /// Until the lease is lost, shutdown, or the inbox is closed and empty.
+    func drain() async {
+        let sender = Sender(label: "jobmond.alerts.\(channel)")
+        var sent: [Int64] = []      // monotonic ms of this window's messages
+        while await inbox.wait() {
+            let settings = dispatcher.currentSettings
+            let grouping = settings.grouping[channel]
+            if let grouping {
+                let now = monotonicMs()
+                sent.removeAll { $0 <= now - grouping.intervalMs }
+                if sent.count >= grouping.burst {
+                    guard await pause(ms: sent[0] + grouping.intervalMs - now) else { return }
+                    continue
+                }
+            }
+            for message in AlertDigest.messages(inbox.takeAll(), grouping: grouping, statusPageURL: settings.statusPageURL) {
+                guard await deliver(message, with: sender) else { return }
+                if message.body != nil { sent.append(monotonicMs()) }
+            }
+        }
+    }
+
+    /// False once this replica must stop sending (lease lost, shutdown); the entries stay
+    /// pending in Redis for the next leader.
+    private func deliver(_ message: AlertDigest.Message, with sender: Sender) async -> Bool {
+        let logger = dispatcher.logger
+        guard let body = message.body else {
+            await dispatcher.acknowledge(message.entries, result: nil)
+            return true
+        }
+        var failures = 0
+        while true {
+            guard dispatcher.isLeader, !Task.isCancelled else { return false }
+            let settings = dispatcher.currentSettings
+            let verdict: Verdict
+            if let target = settings.channels[channel] {
+                verdict = Self.verdict(await sender.post(url: target.url, body: Array(body.utf8)), now: Timestamp.nowMs())
+            } else {
+                verdict = .permanent(status: nil, settings.unusable[channel] ?? "no channel \"\(channel)\" in monitor.channels")
+            }
+            let about = "\(message.about) to \(channel)"
+            switch verdict {
+            case .delivered:
+                logger.info("alert delivered: \(about)")
+                await dispatcher.acknowledge(message.entries, result: "sent")
+                await dispatcher.record(problem: nil, jobs: message.jobs, channel: channel)
+                return true
+            case .permanent(let status, let why):
+                logger.error("alert refused, not retried: \(about): \(why)")
+                let problem = DeliveryProblem(channel: channel, event: message.event, status: status, error: why, at: Timestamp.nowMs())
+                await dispatcher.record(problem: problem, jobs: message.jobs, channel: channel)
+                await dispatcher.acknowledge(message.entries, result: "refused")
+                return true
+            case .retry(let hinted, let why):
+                let backoff = min(settings.retryMaxMs, settings.retryInitialMs << min(failures, 30))
+                let wait = hinted > 0 ? hinted : backoff
+                failures += 1
+                logger.warning("alert not delivered (attempt \(failures)), retrying in \(wait) ms: \(about): \(why)")
+                guard await pause(ms: wait) else { return false }
+            }
+        }
+    }
+
+    /// Sleeps in short steps so a lost lease or a shutdown is noticed within half a second.
+    private func pause(ms: Int64) async -> Bool {
+        var left = ms
+        while left > 0 {
+            let step = min(left, 500)
+            do { try await Task.sleep(nanoseconds: UInt64(step) * 1_000_000) } catch { return false }
+            left -= step
+            guard dispatcher.isLeader else { return false }
+        }
+        return true
+    }
+
+    /// 2xx delivered; 429 waits for `Retry-After` (default 30 s); 408, 5xx and no answer back
+    /// off; any other status (400 bad payload, 403/404 revoked webhook...) cannot succeed
+    /// by repetition. `.retry(afterMs: 0, ...)` means "use the backoff".
+    static func verdict(_ result: Result<HTTPSession.Response, Error>, now: Int64) -> Verdict {
+        switch result {
+        case .failure(let error):
+            return .retry(afterMs: 0, "\(error)")
+        case .success(let response):
+            let excerpt = String(response.text.prefix(300))
+            switch response.status {
+            case 200..<300: return .delivered
+            case 429:
+                let hinted = response.headers["retry-after"].flatMap { retryAfterMs($0, now: now) } ?? 30_000
+                return .retry(afterMs: max(1, hinted), "HTTP 429 (rate limited) \(excerpt)")
+            case 408, 500..<600: return .retry(afterMs: 0, "HTTP \(response.status) \(excerpt)")
+            default: return .permanent(status: response.status, "HTTP \(response.status) \(excerpt)")
+            }
+        }
+    }
+
+    /// `Retry-After: 120` or an HTTP date; capped at an hour so a bogus value cannot stall a
+    /// channel for days.
+    static func retryAfterMs(_ value: String, now: Int64) -> Int64? {
+        let text = value.trimmingCharacters(in: .whitespaces)
+        if let seconds = Int64(text), seconds >= 0 { return min(seconds * 1000, 3_600_000) }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        guard let date = formatter.date(from: text) else { return nil }
+        return min(max(0, Int64(date.timeIntervalSince1970 * 1000) - now), 3_600_000)
+    }
+}
+
+/// What the dispatcher has read for one lane and the lane has not taken yet.
+final class LaneInbox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [OutboxEntry] = []
+    private var closed = false
+    private var waiter: CheckedContinuation<Bool, Never>?
+
+    func append(_ entry: OutboxEntry) {
+        let waiting: CheckedContinuation<Bool, Never>? = lock.withLock {
+            entries.append(entry)
+            defer { waiter = nil }
+            return waiter
+        }
+        waiting?.resume(returning: true)
+    }
+
+    func close() {
+        let waiting: CheckedContinuation<Bool, Never>? = lock.withLock {
+            closed = true
+            defer { waiter = nil }
+            return waiter
+        }
+        waiting?.resume(returning: false)
+    }
+
+    /// Waits until an entry is there (true) or the inbox is closed and empty (false).
+    func wait() async -> Bool {
+        await withCheckedContinuation { continuation in
+            let answer: Bool? = lock.withLock {
+                if !entries.isEmpty { return true }
+                if closed { return false }
+                waiter = continuation
+                return nil
+            }
+            if let answer { continuation.resume(returning: answer) }
+        }
+    }
+
+    func takeAll() -> [OutboxEntry] {
+        lock.withLock {
+            defer { entries.removeAll(keepingCapacity: true) }
+            return entries
+        }
+    }
+}
+
+/// libcurl blocks: each lane posts from its own serial queue, off the async thread pool, over
+/// one kept-alive connection.
+final class Sender: @unchecked Sendable {
+    private let queue: DispatchQueue
+    private var session: HTTPSession?
+
+    init(label: String) { queue = DispatchQueue(label: label) }
+
+    func post(url: String, body: [UInt8]) async -> Result<HTTPSession.Response, Error> {
+        await withCheckedContinuation { continuation in
+            queue.async {
+                continuation.resume(returning: Result {
+                    if self.session == nil { self.session = try HTTPSession(connectTimeout: 5, timeout: 15, bodyLimit: 64 * 1024) }
+                    return try self.session!.send("POST", url: url, headers: ["Content-Type: application/json"], body: body)
+                })
+            }
+        }
+    }
+}
