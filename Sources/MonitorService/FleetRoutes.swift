@@ -31,7 +31,12 @@ public struct FleetRoutes: Sendable {
             if !environment.config.monitor.publicStatusPage { try auth.require(.read, request) }
             let html = statusPage(jobs: try await history.statusRows(), now: environment.clock(),
                                   publicURL: environment.config.monitor.publicURL)
-            return Self.response(html, contentType: "text/html; charset=utf-8")
+            var response = Self.response(html, contentType: "text/html; charset=utf-8")
+            // The page shows text hosts and jobs wrote (escaped); should anything slip through,
+            // the browser still runs no script, loads nothing and cannot be framed.
+            response.headers[.contentSecurityPolicy] = Self.statusPagePolicy
+            response.headers[.xContentTypeOptions] = "nosniff"
+            return response
         }
         // Prometheus scrapers carry no token; the metrics hold no secrets (names and numbers).
         router.get("/metrics") { _, _ in
@@ -61,6 +66,9 @@ public struct FleetRoutes: Sendable {
         guard to - from <= maxPeriodMs else { throw APIError.badRequest("the period may be at most 366 days") }
         return (from, to)
     }
+
+    static let statusPagePolicy =
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
     static func response(_ text: String, contentType: String) -> Response {
         Response(status: .ok, headers: [.contentType: contentType], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))

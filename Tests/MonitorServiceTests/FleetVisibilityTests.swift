@@ -158,6 +158,9 @@ final class FleetVisibilityTests: XCTestCase {
         XCTAssertLessThan(page.body.count, 200 * 1024)
         for job in ["nightly", "tick"] { XCTAssertTrue(page.text.contains("id=\"job-\(job)\""), job) }
         XCTAssertFalse(page.text.lowercased().contains("<script"))
+        XCTAssertEqual(page.headers["content-security-policy"],
+                       "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+        XCTAssertEqual(page.headers["x-content-type-options"], "nosniff")
     }
 
     private func checkMetrics(_ h: MonitorHarness) throws {
