@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "JobWrapperTests", dependencies: ["JobwatchTestSupport"], exclude: ["gelf_capture.py"]),
         .testTarget(name: "MonitorCoreTests", dependencies: ["MonitorCore"]),
         .testTarget(name: "FleetReportTests", dependencies: ["FleetReport"]),
-        .testTarget(name: "MonitorServiceTests", dependencies: ["MonitorService", "JobwatchTestSupport"], exclude: ["alert_receiver.py"]),
+        .testTarget(name: "MonitorServiceTests", dependencies: ["MonitorService", "FleetReport", "JobwatchTestSupport"], exclude: ["alert_receiver.py"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "JobwatchTestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -15,6 +15,10 @@ public struct MetricsSnapshot: Sendable, Equatable {
     public var alertsTotal: [AlertKey: Int64]
     /// Alerts in the outbox not yet answered for good by their channel.
     public var outboxDepth: Int64?
+    /// Whether the replica answering holds the leader lease.
+    public var isLeader: Bool?
+    /// Events in the report stream not yet applied by the leader (unread plus unacknowledged).
+    public var eventsBacklog: Int64?
 
     public struct AlertKey: Sendable, Hashable, Comparable {
         public var channel: String
@@ -71,12 +75,15 @@ public struct MetricsSnapshot: Sendable, Equatable {
     }
 
     public init(jobs: [Job], alertDeliveryFailures: [String: Int64], spoolDepth: [String: Int64],
-                alertsTotal: [AlertKey: Int64] = [:], outboxDepth: Int64? = nil) {
+                alertsTotal: [AlertKey: Int64] = [:], outboxDepth: Int64? = nil, isLeader: Bool? = nil,
+                eventsBacklog: Int64? = nil) {
         self.jobs = jobs
         self.alertDeliveryFailures = alertDeliveryFailures
         self.spoolDepth = spoolDepth
         self.alertsTotal = alertsTotal
         self.outboxDepth = outboxDepth
+        self.isLeader = isLeader
+        self.eventsBacklog = eventsBacklog
     }
 }
 
@@ -119,6 +126,8 @@ public enum JobwatchMetrics {
     public static let runs = "jobwatch_job_runs_total"
     public static let alerts = "jobwatch_alerts_total"
     public static let outboxDepth = "jobwatch_alert_outbox_depth"
+    public static let leader = "jobwatch_monitor_leader"
+    public static let eventsBacklog = "jobwatch_events_backlog"
     public static let deliveryFailures = "jobwatch_alert_delivery_failures_total"
     public static let spoolDepth = "jobwatch_spool_depth"
 
@@ -131,6 +140,8 @@ public enum JobwatchMetrics {
         runs: "Finished runs, by result.",
         alerts: "Alerts a channel answered for good, by channel, incident kind and result (sent, refused).",
         outboxDepth: "Alerts waiting to be delivered.",
+        leader: "1 when this jobmond replica holds the leader lease (sum over replicas: 1).",
+        eventsBacklog: "Run reports and control entries in the stream not yet applied by the leader.",
         deliveryFailures: "Alert deliveries given up on after permanent errors.",
         spoolDepth: "Events waiting in a host's spool, as last reported by the host.",
     ]
@@ -189,6 +200,12 @@ extension MetricsSnapshot {
         }
         if let depth = outboxDepth, depth != previous?.outboxDepth {
             updates.append(.setGauge(JobwatchMetrics.outboxDepth, [], Double(depth)))
+        }
+        if let isLeader, isLeader != previous?.isLeader {
+            updates.append(.setGauge(JobwatchMetrics.leader, [], isLeader ? 1 : 0))
+        }
+        if let backlog = eventsBacklog, backlog != previous?.eventsBacklog {
+            updates.append(.setGauge(JobwatchMetrics.eventsBacklog, [], Double(backlog)))
         }
         for (host, depth) in spoolDepth.sorted(by: { $0.key < $1.key }) where previous?.spoolDepth[host] != depth {
             updates.append(.setGauge(JobwatchMetrics.spoolDepth, [MetricLabel(name: "host", value: host)], Double(depth)))

@@ -110,9 +110,12 @@ actor FleetMetrics {
     func scrape() async throws -> String {
         let store = environment.store
         let (changesCursor, tallyCursor) = (self.changesCursor, self.tallyCursor)
-        let (monitors, changes, tally, outboxDepth) = try await environment.shared.run { c in
+        let replica = environment.replica
+        let (monitors, changes, tally, outboxDepth, leader, backlog) = try await environment.shared.run { c in
             (try store.loadMonitors(c), try Self.entries(of: store.changes, after: changesCursor, c),
-             try Self.entries(of: store.tally, after: tallyCursor, c), try Self.outboxDepth(store, c))
+             try Self.entries(of: store.tally, after: tallyCursor, c),
+             try Self.backlog(of: store.outbox, group: AlertDispatcher.group, c),
+             try c.command(["GET", store.leader]).string, try Self.backlog(of: store.events, group: MonitorStore.group, c))
         }
         for (_, fields) in changes.entries where fields["to"] == JobState.missed.rawValue && (fields["alert"] ?? "").isEmpty {
             missed[fields["job"] ?? "", default: 0] += 1
@@ -129,7 +132,8 @@ actor FleetMetrics {
                               finishedRuns: finished[name] ?? []))
         }
         let snapshot = MetricsSnapshot(jobs: jobs, alertDeliveryFailures: deliveryFailures, spoolDepth: [:],
-                                       alertsTotal: alerts, outboxDepth: outboxDepth)
+                                       alertsTotal: alerts, outboxDepth: outboxDepth, isLeader: leader == replica,
+                                       eventsBacklog: backlog)
         snapshot.updates(since: previous).forEach(apply)
         previous = snapshot
         return registry.emitToString()
@@ -179,18 +183,18 @@ actor FleetMetrics {
         lastSuccess.merge(found) { old, _ in old }
     }
 
-    /// Alerts not yet answered for good: entries the dispatch group has not read yet (its lag)
-    /// plus those read and not acknowledged; the whole outbox before any dispatcher ran.
-    private static func outboxDepth(_ store: MonitorStore, _ c: RedisConnection) throws -> Int64? {
-        for group in try c.command(["XINFO", "GROUPS", store.outbox]).array ?? [] {
+    /// Entries of a stream its consumer group has not finished with: not yet read (the group's
+    /// lag) plus read and not acknowledged; the whole stream before the group exists.
+    private static func backlog(of stream: String, group name: String, _ c: RedisConnection) throws -> Int64? {
+        for group in try c.command(["XINFO", "GROUPS", stream]).array ?? [] {
             let flat = group.array ?? []
             var info: [String: RedisReply] = [:]
             for i in stride(from: 0, to: flat.count - 1, by: 2) { info[flat[i].string ?? ""] = flat[i + 1] }
-            guard info["name"]?.string == AlertDispatcher.group else { continue }
+            guard info["name"]?.string == name else { continue }
             guard let lag = info["lag"]?.integer else { return nil }   // Redis cannot tell after a deletion
             return lag + (info["pending"]?.integer ?? 0)
         }
-        return try c.command(["XLEN", store.outbox]).integer
+        return try c.command(["XLEN", stream]).integer
     }
 
     private func apply(_ update: MetricUpdate) {

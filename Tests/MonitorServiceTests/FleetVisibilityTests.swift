@@ -174,7 +174,7 @@ final class FleetVisibilityTests: XCTestCase {
             #"jobwatch_job_state{job="tick",state="missed"} 1.0"#, #"jobwatch_job_failed_runs_total{job="nightly"} 1"#,
             #"jobwatch_job_run_duration_seconds_count{job="nightly"} 3"#,
             #"jobwatch_job_runs_total{job="nightly",result="success"} 2"#, #"jobwatch_job_runs_total{job="nightly",result="failure"} 1"#,
-            #"jobwatch_alert_outbox_depth 0.0"#,
+            #"jobwatch_alert_outbox_depth 0.0"#, "jobwatch_monitor_leader 1.0", "jobwatch_events_backlog 0.0",
         ] {
             XCTAssertTrue(metrics.split(separator: "\n").contains { $0 == line }, "missing \(line) in\n\(metrics)")
         }
