@@ -46,7 +46,10 @@ public struct MonitorConfig: Sendable {
 
     public init() {}
 
-    static let keys = ["listen", "public_url", "tokens", "channels", "default_alerts", "public_status_page", "report", "history_days", "retry_initial", "retry_max"]
+    public static let keys = ["listen", "public_url", "tokens", "channels", "default_alerts", "public_status_page", "report", "history_days", "retry_initial", "retry_max"]
+    public static let tokenKeys = ["name", "secret", "scopes"]
+    public static let channelKeys = ["type", "routing_key", "webhook_url", "url", "group_burst", "group_interval"]
+    public static let reportKeys = ["schedule", "timezone", "channels"]
     static let scopes = ["report", "read", "admin"]
 
     mutating func read(_ m: YAMLFile.Mapping) {
@@ -61,7 +64,7 @@ public struct MonitorConfig: Sendable {
         if case .sequence(let items)? = m.node("tokens")?.content {
             for item in items {
                 guard let t = file.mapping(item, what: "monitor.tokens entry") else { continue }
-                t.rejectUnknownKeys(allowed: ["name", "secret", "scopes"], context: "monitor.tokens")
+                t.rejectUnknownKeys(allowed: Self.tokenKeys, context: "monitor.tokens")
                 guard let name = t.string("name"), let secret = t.string("secret") else {
                     file.problem("monitor.tokens: each token needs name and secret", at: item)
                     continue
@@ -78,8 +81,7 @@ public struct MonitorConfig: Sendable {
         if let n = m.node("channels"), let cm = file.mapping(n, what: "monitor.channels") {
             for (key, value) in cm.entries {
                 guard let name = key.string, let c = file.mapping(value, what: "monitor.channels.\(key.string ?? "?")") else { continue }
-                c.rejectUnknownKeys(allowed: ["type", "routing_key", "webhook_url", "url", "group_burst", "group_interval"],
-                                    context: "monitor.channels.\(name)")
+                c.rejectUnknownKeys(allowed: Self.channelKeys, context: "monitor.channels.\(name)")
                 guard let kind = c.oneOf("type", ["pagerduty", "slack", "webhook"]).flatMap(ChannelKind.init(rawValue:)) else {
                     if c.node("type") == nil { file.problem("monitor.channels.\(name): missing type (pagerduty, slack or webhook)", at: key) }
                     continue
@@ -107,7 +109,7 @@ public struct MonitorConfig: Sendable {
             file.problem("monitor.default_alerts: unknown channel \"\(name)\"", at: m.node("default_alerts"))
         }
         if let n = m.node("report"), let r = file.mapping(n, what: "monitor.report") {
-            r.rejectUnknownKeys(allowed: ["schedule", "timezone", "channels"], context: "monitor.report")
+            r.rejectUnknownKeys(allowed: Self.reportKeys, context: "monitor.report")
             report.schedule = r.string("schedule") ?? report.schedule
             report.timezone = r.string("timezone") ?? report.timezone
             report.channels = r.strings("channels") ?? report.channels
