@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -150,10 +151,22 @@ public func waitUntil(timeout: Double, _ condition: () -> Bool) -> Bool {
     return condition()
 }
 
+/// Scratch directories, all removed when the test process exits: XCTest keeps every test case
+/// object (and so every harness) alive until then, so a `deinit` alone would leave them behind.
 public enum TemporaryDirectory {
+    private static let made = Mutex<[String]>([])
+
     public static func make(prefix: String) throws -> String {
         let path = NSTemporaryDirectory() + "jobwatch-\(prefix)-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        made.withLock { paths in
+            if paths.isEmpty { atexit { TemporaryDirectory.removeAll() } }
+            paths.append(path)
+        }
         return path
+    }
+
+    private static func removeAll() {
+        for path in made.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: path) }
     }
 }
