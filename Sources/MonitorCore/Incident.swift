@@ -32,6 +32,10 @@ public struct Incident: Codable, Sendable, Equatable {
     /// How many times it has been re-sent by `realert_every`.
     public var repeats: Int
     public var resolvedAt: Int64?
+    /// Why it is not paged (`monitor_down`: it happened while no jobmond ran, and one alert said
+    /// so for every job); nil for an incident paged as usual. Its resolve and repeats are not
+    /// paged either; a new problem of the job pages it after all.
+    public var inhibitedBy: String?
 
     public init(
         job: String, kind: IncidentKind, since: Int64, occurrence: Int64? = nil, lastRun: RunRecord? = nil,
@@ -50,6 +54,6 @@ public struct Incident: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case job, kind, since, occurrence, lastRun = "last_run", reason, previousState = "previous_state"
-        case repeats, resolvedAt = "resolved_at"
+        case repeats, resolvedAt = "resolved_at", inhibitedBy = "inhibited_by"
     }
 }

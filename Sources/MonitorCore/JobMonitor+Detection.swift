@@ -93,7 +93,17 @@ extension JobMonitor {
         _ kind: IncidentKind, occurrence: Int64?, run: RunRecord?, reason: String, at now: Int64,
         into actions: inout [MonitorAction]
     ) {
-        guard incident == nil else { return }
+        if var open = incident {
+            // One problem per incident, already paged; but an inhibited one was never paged, and
+            // this problem is not the one that explained it: page it now.
+            guard open.inhibitedBy != nil else { return }
+            open.inhibitedBy = nil
+            (open.kind, open.since, open.occurrence, open.lastRun, open.reason) = (kind, now, occurrence, run, reason)
+            incident = open
+            nextRealert = spec.realertEvery.map { now + $0 }
+            actions.append(.raiseAlert(open))
+            return
+        }
         let opened = Incident(
             job: spec.name, kind: kind, since: now, occurrence: occurrence, lastRun: run, reason: reason,
             previousState: state(at: now))

@@ -185,6 +185,12 @@ public struct JobMonitor: Codable, Sendable, Equatable {
         return actions
     }
 
+    /// The open incident is explained by something paged once for many jobs (`reason`, e.g.
+    /// `monitor_down`): it stays open and visible, but neither it nor its resolve is paged.
+    public mutating func inhibitIncident(by reason: String) {
+        incident?.inhibitedBy = reason
+    }
+
     public mutating func deadlinePassed(now: Int64) -> [MonitorAction] {
         var actions: [MonitorAction] = []
         endPauseIfDue(now)

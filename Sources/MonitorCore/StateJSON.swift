@@ -112,6 +112,7 @@ extension Incident {
         w.field("previous_state", previousState.rawValue)
         w.field("repeats", Int64(repeats))
         w.field("resolved_at", resolvedAt)
+        w.field("inhibited_by", inhibitedBy)
         w.endObject()
     }
 }

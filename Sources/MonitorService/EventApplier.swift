@@ -4,6 +4,7 @@ import JobwatchCore
 import Logging
 import MonitorCore
 import RedisLease
+import Reporting
 import ServiceLifecycle
 
 /// Public API of this file:
@@ -143,11 +144,19 @@ final class LeaderSession {
     private var queue = DeadlineQueue()
     private var alerts: AlertRouting
     private var lastClaim: Int64 = 0
+    private var lastAlive: Int64 = 0
+    /// No leader ran from `from` to `to` (this session's start), longer than `outageMs`: the
+    /// misses whose deadlines passed meanwhile are not paged one by one (`explained`) but in
+    /// one `OutageAlert` once the deadlines due at start-up have been looked at.
+    private var outage: (from: Int64, to: Int64)?
+    private var explained: [String] = []
+    /// A leader failover takes the 10 s lease; a minute without any leader is an outage.
+    static let outageMs: Int64 = 60_000
     /// The previous batch's persist, still running while this one is read and applied.
     private var inFlight: Task<Bool, Error>?
 
     private init(environment: MonitorEnvironment, worker: RedisWorker, persister: RedisWorker, registry: JobRegistry,
-                 claimIdleMs: Int64, batchSize: Int, monitors: MonitorTable) {
+                 claimIdleMs: Int64, batchSize: Int, monitors: MonitorTable, lastAlive: Int64?) {
         self.environment = environment
         self.worker = worker
         self.persister = persister
@@ -159,17 +168,23 @@ final class LeaderSession {
         self.monitors = monitors
         alerts = AlertRouting(environment: environment)
         for (job, monitor) in monitors { queue.schedule(job, at: monitor.nextDeadline) }
+        let now = environment.clock()
+        if let lastAlive, now - lastAlive >= Self.outageMs {
+            outage = (lastAlive, now)
+            environment.logger.warning("no jobmond led since \(Timestamp.format(ms: lastAlive)): misses from then on are alerted as one outage")
+        }
     }
 
     static func start(environment: MonitorEnvironment, worker: RedisWorker, persister: RedisWorker,
                       registry: JobRegistry, claimIdleMs: Int64, batchSize: Int) async throws -> LeaderSession {
         let store = environment.store
-        let (monitors, unreadable) = try await worker.run { c -> (MonitorTable, [String]) in
+        let (monitors, unreadable, lastAlive) = try await worker.run { c -> (MonitorTable, [String], Int64?) in
             // From id 0: reports written before any jobmond ever ran are applied too.
             let created = try c.command(["XGROUP", "CREATE", store.events, MonitorStore.group, "0", "MKSTREAM"])
             if case .error(let e) = created, !e.hasPrefix("BUSYGROUP") { throw RedisError(.server, e) }
+            let alive = try c.command(["GET", store.alive]).integer
             var unreadable: [String] = []
-            return (try store.loadMonitors(c) { unreadable.append($0) }, unreadable)
+            return (try store.loadMonitors(c) { unreadable.append($0) }, unreadable, alive)
         }
         environment.logger.notice("leading: loaded \(monitors.count) jobs")
         if !unreadable.isEmpty {
@@ -177,7 +192,7 @@ final class LeaderSession {
             environment.logger.error("\(unreadable.count) job states in \(store.state) could not be read and start afresh: \(unreadable.prefix(20).joined(separator: ", "))")
         }
         let session = LeaderSession(environment: environment, worker: worker, persister: persister, registry: registry,
-                                    claimIdleMs: claimIdleMs, batchSize: batchSize, monitors: monitors)
+                                    claimIdleMs: claimIdleMs, batchSize: batchSize, monitors: monitors, lastAlive: lastAlive)
         var writes = BatchWrites(store: store, historyMs: session.historyMs, now: environment.clock())
         try await session.refreshDefinitions(&writes)
         guard try await session.persist(writes, waitForIt: true) else { throw RedisError(.server, "lost the leader lease while starting") }
@@ -222,6 +237,16 @@ final class LeaderSession {
                 let actions = monitor.deadlinePassed(now: now)
                 settle(job, monitor, actions, into: &writes)
             }
+            if let outage {
+                // Every deadline due at start-up has been looked at.
+                if !explained.isEmpty { alerts.deliver(OutageAlert(from: outage.from, to: outage.to, jobs: explained), into: &writes) }
+                self.outage = nil
+                explained = []
+            }
+        }
+        if now - lastAlive >= 5_000 {
+            writes.alive()
+            lastAlive = now
         }
         if writes.isEmpty { return true }
         return try await persist(writes, waitForIt: read.count < batchSize)
@@ -379,6 +404,13 @@ final class LeaderSession {
                 break   // read from `nextDeadline` below, which also covers a restored job
             case .raiseAlert, .repeatAlert, .resolveAlert:
                 guard let (event, incident) = action.alert else { continue }
+                if event == .trigger, let outage, incident.kind == .missed, let occurrence = incident.occurrence,
+                   occurrence + monitor.spec.grace <= outage.to {
+                    monitors[job]?.inhibitIncident(by: OutageAlert.kind)
+                    explained.append(job)
+                    continue
+                }
+                guard incident.inhibitedBy == nil else { continue }   // its trigger was never paged
                 alerts.deliver(event, incident, spec: monitor.spec, into: &writes)
             }
         }
@@ -417,6 +449,7 @@ final class LeaderSession {
 struct AlertRouting {
     private let context: AlertContext
     private let channels: [String: MonitorConfig.Channel]
+    private let defaultChannels: [String]
     private let targets: [String: String]
     private let logger: Logger
     private let encoder: JSONEncoder
@@ -425,6 +458,7 @@ struct AlertRouting {
         let monitor = environment.config.monitor
         context = AlertContext(statusPageURL: monitor.publicURL, monitorHost: ProcessInfo.processInfo.hostName)
         channels = monitor.channels
+        defaultChannels = monitor.defaultAlerts
         logger = environment.logger
         var targets: [String: String] = [:]
         for (name, channel) in monitor.channels {
@@ -435,6 +469,23 @@ struct AlertRouting {
         self.targets = targets
         encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
+    }
+
+    /// The monitor-was-down alert, to `monitor.default_alerts`.
+    func deliver(_ outage: OutageAlert, into writes: inout BatchWrites) {
+        for name in defaultChannels {
+            guard let channel = channels[name], let target = targets[name] else { continue }
+            let body: Data?
+            switch channel.kind {
+            case .pagerduty: body = try? encoder.encode(outage.pagerDuty(routingKey: target, context: context))
+            case .slack: body = try? encoder.encode(outage.slack(context: context))
+            case .webhook: body = try? encoder.encode(outage.webhook(context: context))
+            }
+            guard let body else { continue }
+            writes.delivery(channel: name, kind: channel.kind.rawValue, incident: OutageAlert.kind, job: "jobmond", event: "trigger",
+                            body: String(decoding: body, as: UTF8.self))
+        }
+        logger.warning("\(outage.summary); one alert instead of one per job")
     }
 
     func deliver(_ event: AlertEvent, _ incident: Incident, spec: JobSpec, into writes: inout BatchWrites) {

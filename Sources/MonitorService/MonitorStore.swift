@@ -88,6 +88,8 @@ public struct MonitorStore: Sendable {
     /// One entry per run the leader finished applying and per alert a channel took or refused:
     /// what `/metrics` counts, exactly (`FleetMetrics`).
     public var tally: String { prefix + "mon:tally" }
+    /// When a leader last wrote (epoch ms, at least every 5 s): how long no monitor ran.
+    public var alive: String { prefix + "mon:alive" }
     static let tallyLength = "100000"
     public func run(_ job: String, _ runID: String) -> String { prefix + "mon:run:\(job):\(runID)" }
     public func runs(_ job: String) -> String { prefix + "mon:runs:\(job)" }
@@ -229,6 +231,13 @@ struct BatchWrites {
                          "body", body]
         writes.command("XADD", arguments.count)
         for argument in arguments { writes.argument(argument) }
+    }
+
+    /// The leader's heartbeat, `mon:alive`.
+    mutating func alive() {
+        writes.command("SET", 2)
+        writes.argument(store.alive)
+        writes.argument(now)
     }
 
     /// A run the core has just finished (once per run id: a repeated finish changes nothing and

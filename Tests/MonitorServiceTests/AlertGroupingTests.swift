@@ -60,4 +60,26 @@ final class AlertGroupingTests: XCTestCase {
             return lines.allSatisfy { line in metrics.split(separator: "\n").contains { $0 == line } }
         }, "\(lines) in\n\(metrics)")
     }
+
+    /// jobmond down for minutes: on its return one outage alert per channel, valid on each
+    /// receiver, instead of one missed alert per job.
+    func testAnOutageOfTheMonitorIsOneValidAlertPerChannel() throws {
+        let jobs = Dictionary(uniqueKeysWithValues: ["tick", "tock"].map { ($0, "schedule: every 2s\ngrace: 1s\n") })
+        let h = try MonitorHarness(jobs: jobs, defaultAlerts: ["pd", "slack", "hook"])
+        try h.start()
+        XCTAssertTrue(waitUntil(timeout: 10) { h.state("tick") != nil && h.state("tock") != nil })
+        _ = h.stop()
+        _ = try h.redis.cli("SET", "jw:mon:alive", String(Int64(Date().timeIntervalSince1970 * 1000) - 300_000))
+        Thread.sleep(forTimeInterval: 3.5)
+        try h.start()
+        XCTAssertTrue(waitUntil(timeout: 10) { ["/pd", "/slack", "/hook"].allSatisfy { !h.receivers.requests($0).isEmpty } })
+        Thread.sleep(forTimeInterval: 1)
+        for path in ["/pd", "/slack", "/hook"] {
+            let requests = h.receivers.requests(path)
+            XCTAssertEqual(requests.count, 1, "\(path): one alert, not one per job")
+            XCTAssertEqual(requests.first?.problems, [], path)
+            let text = String(decoding: (try? JSONSerialization.data(withJSONObject: requests.first?.body ?? [:])) ?? Data(), as: UTF8.self)
+            XCTAssertTrue(text.contains("jobmond was down 5 min") && text.contains("tick") && text.contains("tock"), "\(path): \(text)")
+        }
+    }
 }

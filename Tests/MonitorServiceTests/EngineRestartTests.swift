@@ -211,3 +211,63 @@ final class EngineRestartTests: EngineTestCase {
         await engine.stop()
     }
 }
+
+/// The monitor itself down for longer than a failover: the misses it could not see page once,
+/// as one outage alert, and stay visible per job; a miss after it is back pages as usual.
+final class OutageInhibitionTests: EngineTestCase {
+    func testMissesWhileNoMonitorRanPageOnceAsAnOutage() async throws {
+        let h = try makeHarness()
+        try h.writeJob("tick", "schedule: every 2s\ngrace: 1s\n")
+        try h.writeJob("tock", "schedule: every 2s\ngrace: 1s\n")
+        try h.writeJob("calm", "{}\n")
+        let first = try h.engine()
+        first.start()
+        XCTAssertTrue(try h.eventually { try h.monitor("tick") != nil && h.monitor("tock") != nil })
+        await first.stop()
+        // The last heartbeat was two minutes ago: no monitor ran since.
+        _ = try h.connection.command(["SET", h.store.alive, String(Timestamp.nowMs() - 120_000)])
+        try await Task.sleep(nanoseconds: 3_500_000_000)
+
+        let second = try h.engine()
+        second.start()
+        XCTAssertTrue(try h.eventually(3) { try h.outbox().count == 2 }, "one outage alert per default channel")
+        let outage = try h.outbox()
+        XCTAssertEqual(Set(outage.map(\.channel)), ["pd", "slack"])
+        XCTAssertEqual(Set(outage.map { $0.fields["kind"] }), ["monitor_down"])
+        let pd = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try XCTUnwrap(outage.first { $0.channel == "pd" }?.fields["body"]).utf8))
+            as? [String: Any])
+        let details = (pd["payload"] as? [String: Any])?["custom_details"] as? [String: Any]
+        XCTAssertEqual(Set(details?["jobs"] as? [String] ?? []), ["tick", "tock"])
+        XCTAssertTrue(((pd["payload"] as? [String: Any])?["summary"] as? String)?.hasPrefix("jobmond was down 2 min") == true)
+        // Each job is missed, visibly, but its incident is not paged on its own.
+        XCTAssertEqual(try h.monitor("tick")?.state(at: Timestamp.nowMs()), .missed)
+        XCTAssertEqual(try h.monitor("tick")?.incident?.inhibitedBy, "monitor_down")
+
+        // A success ends tock's incident without a resolve (its trigger never went out).
+        try h.start("tock", "r1")
+        try h.finish("tock", "r1")
+        XCTAssertTrue(try h.eventually(3) { try h.monitor("tock")?.incident == nil })
+        // tick misses again now that the monitor watches: that pages, once per channel.
+        XCTAssertTrue(try h.eventually(5) { try h.outbox().filter { $0.event == "trigger" && $0.fields["job"] == "tick" }.count == 2 })
+        try await Task.sleep(nanoseconds: 1_000_000_000)
+        XCTAssertEqual(try h.outbox().filter { $0.fields["job"] == "tock" && $0.event == "resolve" }.count, 0,
+                       "no resolve for an incident never paged")
+        XCTAssertEqual(try h.monitor("tick")?.incident?.inhibitedBy, nil)
+        await second.stop()
+    }
+
+    func testAFailoverIsNoOutage() async throws {
+        let h = try makeHarness()
+        try h.writeJob("tick", "schedule: every 2s\ngrace: 1s\n")
+        let first = try h.engine()
+        first.start()
+        XCTAssertTrue(try h.eventually { try h.monitor("tick") != nil })
+        await first.stop()
+        try await Task.sleep(nanoseconds: 3_500_000_000)
+        let second = try h.engine()
+        second.start()
+        XCTAssertTrue(try h.eventually(3) { try h.outbox().count == 2 })
+        XCTAssertEqual(Set(try h.outbox().map { $0.fields["kind"] }), ["missed"], "a short gap pages each job as usual")
+        await second.stop()
+    }
+}

@@ -134,9 +134,20 @@ def check_slack(body):
 DIGEST_KEYS = {"event", "alert_event", "kind", "count", "jobs", "alerts", "part", "parts", "monitor_url"}
 
 
+OUTAGE_KEYS = {"event", "from", "to", "jobs", "summary", "monitor_url"}
+
+
 def check_webhook(body):
     if not isinstance(body, dict):
         return ["body is not an object"]
+    if body.get("event") == "monitor_down":
+        p = [f"monitor_down: unknown key {k}" for k in body if k not in OUTAGE_KEYS]
+        p += [f"monitor_down: {k} must be RFC 3339" for k in ("from", "to") if not (is_str(body.get(k)) and RFC3339.match(body[k]))]
+        if not (isinstance(body.get("jobs"), list) and body["jobs"] and all(is_str(j) for j in body["jobs"])):
+            p.append("monitor_down: jobs must be a non-empty list of names")
+        if not is_str(body.get("summary")):
+            p.append("monitor_down: summary must be a non-empty string")
+        return p
     if body.get("event") == "digest":
         p = [f"digest: missing key {k}" for k in DIGEST_KEYS if k not in body]
         p += [f"digest: unknown key {k}" for k in body if k not in DIGEST_KEYS]
