@@ -521,7 +521,7 @@ monitor:
   tokens:
     - {{ name: ops, secret: {TOKEN}, scopes: [report, read, admin] }}
   channels:
-    hook: {{ type: webhook, url: "http://127.0.0.1:{self.receiver_port}/hook" }}
+    hook: {{ type: webhook, url: "http://127.0.0.1:{self.receiver_port}/hook", group_burst: 0 }}
   default_alerts: [hook]
   retry_initial: 1s
   retry_max: 4s
