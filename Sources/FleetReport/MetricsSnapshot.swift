@@ -8,8 +8,6 @@ public struct MetricsSnapshot: Sendable, Equatable {
     public var jobs: [Job]
     /// Alert deliveries given up on, per channel, since the monitor's data began (monotonic).
     public var alertDeliveryFailures: [String: Int64]
-    /// The spool depth each host last reported with its events.
-    public var spoolDepth: [String: Int64]
     /// Alerts channels answered for good, by channel, incident kind and result (`sent`,
     /// `refused`): monotonic totals.
     public var alertsTotal: [AlertKey: Int64]
@@ -74,12 +72,11 @@ public struct MetricsSnapshot: Sendable, Equatable {
         }
     }
 
-    public init(jobs: [Job], alertDeliveryFailures: [String: Int64], spoolDepth: [String: Int64],
+    public init(jobs: [Job], alertDeliveryFailures: [String: Int64],
                 alertsTotal: [AlertKey: Int64] = [:], outboxDepth: Int64? = nil, isLeader: Bool? = nil,
                 eventsBacklog: Int64? = nil) {
         self.jobs = jobs
         self.alertDeliveryFailures = alertDeliveryFailures
-        self.spoolDepth = spoolDepth
         self.alertsTotal = alertsTotal
         self.outboxDepth = outboxDepth
         self.isLeader = isLeader
@@ -129,7 +126,6 @@ public enum JobwatchMetrics {
     public static let leader = "jobwatch_monitor_leader"
     public static let eventsBacklog = "jobwatch_events_backlog"
     public static let deliveryFailures = "jobwatch_alert_delivery_failures_total"
-    public static let spoolDepth = "jobwatch_spool_depth"
 
     public static let help: [String: String] = [
         state: "Current monitor state of the job (1 for the current state, 0 otherwise).",
@@ -143,7 +139,6 @@ public enum JobwatchMetrics {
         leader: "1 when this jobmond replica holds the leader lease (sum over replicas: 1).",
         eventsBacklog: "Run reports and control entries in the stream not yet applied by the leader.",
         deliveryFailures: "Alert deliveries given up on after permanent errors.",
-        spoolDepth: "Events waiting in a host's spool, as last reported by the host.",
     ]
 
     /// Cron jobs run from about a second to several hours: 1s … 6h.
@@ -206,9 +201,6 @@ extension MetricsSnapshot {
         }
         if let backlog = eventsBacklog, backlog != previous?.eventsBacklog {
             updates.append(.setGauge(JobwatchMetrics.eventsBacklog, [], Double(backlog)))
-        }
-        for (host, depth) in spoolDepth.sorted(by: { $0.key < $1.key }) where previous?.spoolDepth[host] != depth {
-            updates.append(.setGauge(JobwatchMetrics.spoolDepth, [MetricLabel(name: "host", value: host)], Double(depth)))
         }
         return updates
     }

@@ -131,7 +131,7 @@ actor FleetMetrics {
                               missedTotal: missed[name] ?? 0, failedTotal: failed[name] ?? 0, runsTotal: runs[name] ?? [:],
                               finishedRuns: finished[name] ?? []))
         }
-        let snapshot = MetricsSnapshot(jobs: jobs, alertDeliveryFailures: deliveryFailures, spoolDepth: [:],
+        let snapshot = MetricsSnapshot(jobs: jobs, alertDeliveryFailures: deliveryFailures,
                                        alertsTotal: alerts, outboxDepth: outboxDepth, isLeader: leader == replica,
                                        eventsBacklog: backlog)
         snapshot.updates(since: previous).forEach(apply)

@@ -11,7 +11,7 @@ final class MetricsSnapshotTests: XCTestCase {
                 .init(name: $0, state: state, lastSuccess: 1_700_000_000_500, missedTotal: missed, failedTotal: 0,
                       finishedRuns: runs.map { .init(runID: $0, durationMs: 90_000) })
             },
-            alertDeliveryFailures: ["slack-ops": 2], spoolDepth: ["web1": 0])
+            alertDeliveryFailures: ["slack-ops": 2])
     }
 
     func testFirstSnapshotSetsEverySeries() {
@@ -27,7 +27,6 @@ final class MetricsSnapshotTests: XCTestCase {
         XCTAssertFalse(updates.contains { if case .incrementCounter(JobwatchMetrics.failed, _, _) = $0 { return true } else { return false } })
         XCTAssertTrue(updates.contains(.observe(JobwatchMetrics.runDuration, [job], durationMs: 90_000)))
         XCTAssertTrue(updates.contains(.incrementCounter(JobwatchMetrics.deliveryFailures, [MetricLabel(name: "channel", value: "slack-ops")], 2)))
-        XCTAssertTrue(updates.contains(.setGauge(JobwatchMetrics.spoolDepth, [MetricLabel(name: "host", value: "web1")], 0)))
     }
 
     func testLaterSnapshotsSendOnlyChanges() {
@@ -48,7 +47,7 @@ final class MetricsSnapshotTests: XCTestCase {
         func at(_ runs: Int64, _ alerts: Int64, depth: Int64) -> MetricsSnapshot {
             MetricsSnapshot(jobs: [.init(name: "backup", state: .up, lastSuccess: nil, missedTotal: 0, failedTotal: 0,
                                          runsTotal: ["success": runs], finishedRuns: [])],
-                            alertDeliveryFailures: [:], spoolDepth: [:], alertsTotal: [key: alerts], outboxDepth: depth)
+                            alertDeliveryFailures: [:], alertsTotal: [key: alerts], outboxDepth: depth)
         }
         let labels = [MetricLabel(name: "channel", value: "pd"), MetricLabel(name: "kind", value: "missed"),
                       MetricLabel(name: "result", value: "sent")]
