@@ -59,6 +59,14 @@ final class EngineHarness {
         try Engine(environment: environment(), claimIdleMs: claimIdleMs, batchSize: batchSize)
     }
 
+    /// Runs an engine until it watches `jobs`, then stops it: from here no monitor runs.
+    func watchThenStop(_ jobs: [String]) async throws {
+        let first = try engine()
+        first.start()
+        XCTAssertTrue(try eventually { try jobs.allSatisfy { try monitor($0) != nil } })
+        await first.stop()
+    }
+
     /// XADDs the event as jobrun does.
     func report(_ event: RunEvent) throws {
         let reply = try connection.command(event.xaddArguments(keyPrefix: prefix))

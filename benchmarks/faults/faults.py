@@ -872,16 +872,22 @@ def leader_sigkill(c, cron, notes):
         wait_for("the restarted replica", lambda: c.get(victim.port, "/healthz"), 60, 0.1)
 
 
-def leader_sigstop(c, cron, notes):
-    """SIGSTOP the leader 0.5 s before a beat deadline; once the other replica holds mon:leader
-    (the 10 s lease ran out), wait 1 s more and SIGCONT it. Every other cycle."""
+def leaders_before_beat_deadlines(c, cron):
+    """Every other beat cycle that leaves 25 s of window: waits until 0.5 s before its deadline
+    and yields the replica leading then (a cycle without one is skipped)."""
     for cycle in range(0, 1000, 2):
         if beat_deadline(cron, cycle) + 25 > cron.end:
             return
         time.sleep(max(0.0, beat_deadline(cron, cycle) - 0.5 - time.time()))
         victim = c.leader()
-        if victim is None:
-            continue
+        if victim is not None:
+            yield victim
+
+
+def leader_sigstop(c, cron, notes):
+    """SIGSTOP the leader 0.5 s before a beat deadline; once the other replica holds mon:leader
+    (the 10 s lease ran out), wait 1 s more and SIGCONT it. Every other cycle."""
+    for victim in leaders_before_beat_deadlines(c, cron):
         os.kill(victim.popen.pid, signal.SIGSTOP)
         try:
             t0 = time.time()
@@ -961,13 +967,7 @@ def leader_partition(c, cron, notes):
     """Every other beat cycle: cut the leader's link to Redis (its proxy) 0.5 s before a beat
     deadline, until the other replica holds mon:leader, then 2 s more; then mend it. The cut-off
     replica must stop on its own clock and page nothing; the other pages the miss once."""
-    for cycle in range(0, 1000, 2):
-        if beat_deadline(cron, cycle) + 25 > cron.end:
-            return
-        time.sleep(max(0.0, beat_deadline(cron, cycle) - 0.5 - time.time()))
-        victim = c.leader()
-        if victim is None:
-            continue
+    for victim in leaders_before_beat_deadlines(c, cron):
         proxy = c.proxies[victim.port]
         proxy.set_cut(True)
         try:
