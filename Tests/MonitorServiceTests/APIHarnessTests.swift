@@ -21,7 +21,7 @@ final class MonitorHarness {
 
     /// `grouping`: extra keys for the slack and hook channels (`group_burst: 2, group_interval: 3s`).
     init(jobs: [String: String] = [:], defaultAlerts: [String] = ["pd", "slack"], retryInitial: String = "100ms",
-         retryMax: String = "1s", grouping: String? = nil) throws {
+         retryMax: String = "1s", grouping: String? = nil, publicStatusPage: Bool = false) throws {
         redis = try RedisServer()
         root = try TemporaryDirectory.make(prefix: "jobmond")
         port = try freePort()
@@ -39,6 +39,7 @@ final class MonitorHarness {
             monitor:
               listen: 127.0.0.1:\(port)
               public_url: https://jobs.example.com
+              public_status_page: \(publicStatusPage)
               retry_initial: \(retryInitial)
               retry_max: \(retryMax)
               tokens:
