@@ -25,11 +25,14 @@ struct TimelineStrip {
         let history = JobHistory(spec: row.spec, runs: row.runs, changes: row.changes)
         let spans = history.stateSpans(from: start, to: end)
         let instants = Self.firstInstants(row.spec, from: start, to: end, limit: Self.maxMarks + 1)
-        if instants.count <= Self.maxMarks {
+        if row.spec.schedule == nil {
+            // Nothing is expected, so nothing is missed: only the runs there were.
+            marks = Self.bins(row, spans: spans, from: start, to: end, now: now, expectsRuns: false)
+        } else if instants.count <= Self.maxMarks {
             let occurrences = OccurrenceMatching.classify(instants, spec: row.spec, runs: row.runs, spans: spans, now: now)
             marks = occurrences.filter { $0.outcome != .paused }.map { Mark(start: $0.at, end: $0.at, outcome: $0.outcome) }
         } else {
-            marks = Self.bins(row, spans: spans, from: start, to: end, now: now)
+            marks = Self.bins(row, spans: spans, from: start, to: end, now: now, expectsRuns: true)
         }
     }
 
@@ -53,7 +56,7 @@ struct TimelineStrip {
     }
 
     /// Worst first: a failure hides a success in the same bin, a miss hides a late start.
-    private static func bins(_ row: StatusRow, spans: [StateSpan], from: Int64, to: Int64, now: Int64) -> [Mark] {
+    private static func bins(_ row: StatusRow, spans: [StateSpan], from: Int64, to: Int64, now: Int64, expectsRuns: Bool) -> [Mark] {
         let size = (to - from) / Int64(maxMarks)
         // Flags rather than the runs themselves: a minute-level job has ten thousand a week.
         var byBin = [BinRuns](repeating: BinRuns(), count: maxMarks)
@@ -79,7 +82,7 @@ struct TimelineStrip {
             let outcome: OccurrenceOutcome?
             if bin.failed {
                 outcome = .failed
-            } else if spans.overlaps(lo, hi, where: { $0 == .missed })
+            } else if expectsRuns, spans.overlaps(lo, hi, where: { $0 == .missed })
                         || (!bin.any && hi + row.spec.grace <= now && !spans.overlaps(lo, hi, where: { $0 == .paused || $0 == .new })) {
                 outcome = .missed
             } else if bin.late {

@@ -55,6 +55,16 @@ final class StatusPageTests: XCTestCase {
         XCTAssertTrue(page.contains("<title>missed 2026-03-27 06:00</title>"))
     }
 
+    func testAJobWithoutScheduleShowsItsRunsAndNoMisses() {
+        let s = spec("adhoc", nil, zone: "UTC")
+        let runs = [runRecord("ok", at: now - 3 * 24 * hour, for: 1000), runRecord("bad", at: now - hour, for: 1000, .failure)]
+        let row = StatusRow(spec: s, state: .failed, lastRun: runs.last, nextExpected: nil, runs: runs, changes: [])
+        let page = statusPage(jobs: [row], now: now, publicURL: nil)
+        XCTAssertEqual(page.components(separatedBy: "<rect class=\"ran\"").count - 1, 1)
+        XCTAssertEqual(page.components(separatedBy: "<rect class=\"failed\"").count - 1, 1)
+        XCTAssertFalse(page.contains("<rect class=\"missed\""), "nothing was expected")
+    }
+
     func testThousandJobsRenderQuickly() {
         let fleet = statusFleet(1000, now: now)
         let start = Date()
