@@ -1,5 +1,4 @@
 import CronSchedule
-import RedisLease
 import SystemSupport
 
 public enum RedisDownPolicy: String, Sendable { case skip, run }

@@ -1,4 +1,5 @@
 import Foundation
+import JobwatchCore
 import Logging
 import RedisLease
 import ServiceLifecycle

@@ -1,6 +1,7 @@
 import SystemSupport
 #if canImport(Glibc)
 import Glibc
+import JobwatchCore
 #endif
 
 /// Takes, renews and releases a job's lease on the configured Redis deployment: the I/O

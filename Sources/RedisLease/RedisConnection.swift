@@ -2,6 +2,7 @@ import CHiredis
 import SystemSupport
 #if canImport(Glibc)
 import Glibc
+import JobwatchCore
 #endif
 
 /// One blocking connection to one Redis server, over hiredis.

@@ -1,22 +1,5 @@
+import JobwatchCore
 import SystemSupport
-
-/// A master that Redis Sentinel manages: where it is changes with every failover, so it is
-/// looked up by name, never remembered as an address.
-public struct SentinelMaster: Sendable, Equatable {
-    public var sentinels: [RedisEndpoint]
-    public var name: String
-    public var db: Int
-    public var user: String?
-    public var password: String?
-
-    public init(sentinels: [RedisEndpoint], name: String, db: Int = 0, user: String? = nil, password: String? = nil) {
-        self.sentinels = sentinels
-        self.name = name
-        self.db = db
-        self.user = user
-        self.password = password
-    }
-}
 
 /// Asks the sentinels where their master is now. Keeps its connection to the sentinel that
 /// answered last and asks that one first, so a check costs one round trip.

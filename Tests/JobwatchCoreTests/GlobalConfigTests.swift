@@ -1,6 +1,5 @@
 import Foundation
 import JobwatchCore
-import RedisLease
 import XCTest
 
 final class GlobalConfigTests: XCTestCase {

@@ -1,3 +1,4 @@
+import JobwatchCore
 import JobwatchTestSupport
 import MonitorCore
 @testable import MonitorService

@@ -1,3 +1,4 @@
+import JobwatchCore
 import JobwatchTestSupport
 @testable import MonitorService
 import RedisLease

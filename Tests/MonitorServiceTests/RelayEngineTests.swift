@@ -1,4 +1,5 @@
 import Foundation
+import JobwatchCore
 import JobwatchTestSupport
 @testable import MonitorService
 import RedisLease

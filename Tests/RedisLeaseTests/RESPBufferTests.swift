@@ -1,3 +1,4 @@
+import JobwatchCore
 import JobwatchTestSupport
 @testable import RedisLease
 import XCTest

@@ -4,6 +4,7 @@ import JobwatchTestSupport
 import XCTest
 #if canImport(Glibc)
 import Glibc
+import JobwatchCore
 #endif
 
 extension XCTestCase {

@@ -4,6 +4,7 @@ import JobwatchTestSupport
 import XCTest
 #if canImport(Glibc)
 import Glibc
+import JobwatchCore
 #endif
 
 /// One connection object, used across real failovers of a real Sentinel deployment.
