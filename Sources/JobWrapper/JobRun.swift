@@ -3,7 +3,6 @@ import CronSchedule
 import GELF
 import JobwatchCore
 import RedisLease
-import Reporting
 import SystemSupport
 #if canImport(Glibc)
 import Glibc

@@ -1,3 +1,4 @@
+import JobwatchCore
 import RedisLease
 import Reporting
 

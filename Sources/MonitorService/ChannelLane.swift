@@ -1,6 +1,6 @@
 import Foundation
 import HTTPClient
-import Reporting
+import JobwatchCore
 import SystemSupport
 
 /// Sends one channel's alerts in stream order, retrying each message until the channel takes

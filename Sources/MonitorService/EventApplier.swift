@@ -4,7 +4,6 @@ import JobwatchCore
 import Logging
 import MonitorCore
 import RedisLease
-import Reporting
 import ServiceLifecycle
 
 /// Public API of this file:

@@ -1,7 +1,7 @@
 import Foundation
+import JobwatchCore
 import MonitorCore
 import RedisLease
-import Reporting
 
 /// Public API of this file (the read side: every replica, straight from Redis):
 ///

@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import JobwatchCore
 #endif
 
 /// One report from `jobrun` to the monitor: a run started, a run finished, or a host found
@@ -105,31 +106,5 @@ public struct RunEvent: Sendable, Equatable {
         var start = utf8.index(utf8.endIndex, offsetBy: -outputTailLimit)
         while start < utf8.endIndex, UTF8.isContinuation(utf8[start]) { start = utf8.index(after: start) }
         return String(text[start...])
-    }
-}
-
-/// RFC 3339 timestamps in UTC with milliseconds, the form every report uses.
-public enum Timestamp {
-    public static func nowMs() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
-    }
-
-    public static func now() -> String { format(ms: nowMs()) }
-
-    public static func format(ms: Int64) -> String {
-        var seconds = time_t(ms >= 0 ? ms / 1000 : (ms - 999) / 1000)
-        let millis = Int(ms - Int64(seconds) * 1000)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        return pad(Int(parts.tm_year) + 1900, 4) + "-" + pad(Int(parts.tm_mon) + 1, 2) + "-" + pad(Int(parts.tm_mday), 2)
-            + "T" + pad(Int(parts.tm_hour), 2) + ":" + pad(Int(parts.tm_min), 2) + ":" + pad(Int(parts.tm_sec), 2)
-            + "." + pad(millis, 3) + "Z"
-    }
-
-    static func pad(_ n: Int, _ width: Int) -> String {
-        let s = String(n)
-        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
     }
 }

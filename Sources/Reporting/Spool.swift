@@ -2,6 +2,7 @@ import Synchronization
 import SystemSupport
 #if canImport(Glibc)
 import Glibc
+import JobwatchCore
 #endif
 
 /// Undelivered events on this host, one file each in `spool_dir`, delivered in order later.

@@ -1,4 +1,5 @@
 import Foundation
+import JobwatchCore
 import JobwatchTestSupport
 import MonitorCore
 @testable import MonitorService

@@ -5,6 +5,7 @@ import Reporting
 import XCTest
 #if canImport(Glibc)
 import Glibc
+import JobwatchCore
 #endif
 
 /// A host that dies mid-run: a real `jobrun` is SIGKILLed (its job too), its lease expires,
