@@ -6,21 +6,11 @@ struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Validate the global config and every jobs.d file; exit non-zero on any problem.")
 
-    @Option(help: "Global config file (default /etc/jobwatch/jobwatch.yaml or JOBWATCH_CONFIG).")
-    var config: String?
-    @Option(help: "Job definitions directory (default: jobs_dir from the config).")
-    var jobsDir: String?
+    @OptionGroup var jobs: JobsOptions
 
     func run() throws {
-        var problems: [ConfigError] = []
-        var global = GlobalConfig()
-        do {
-            global = try GlobalConfig.load(explicitPath: config, environment: environment)
-        } catch let e as ConfigErrors {
-            problems += e.errors
-        }
-        let dir = JobsDirectory.load(jobsDir ?? global.jobsDir, defaultTimezone: global.timezone)
-        problems += dir.problems
+        let (global, dir, loadProblems) = jobs.load()
+        var problems = loadProblems
         for job in dir.jobs {
             for name in job.alerts ?? [] where !global.monitor.channels.isEmpty && global.monitor.channels[name] == nil {
                 problems.append(job.problem(at: "alerts", "alerts: unknown channel \"\(name)\" (channels: \(global.monitor.channels.keys.sorted().joined(separator: ", ")))"))

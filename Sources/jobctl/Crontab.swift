@@ -38,29 +38,6 @@ struct Crontab: ParsableCommand {
     }
 }
 
-/// The config and `jobs.d` that `crontab` and `systemd` translate.
-struct JobsOptions: ParsableArguments {
-    @Option(help: "Global config file (default /etc/jobwatch/jobwatch.yaml or JOBWATCH_CONFIG).")
-    var config: String?
-    @Option(help: "Job definitions directory (default: jobs_dir from the config).")
-    var jobsDir: String?
-
-    /// Problems are collected rather than thrown so that the good jobs are still translated.
-    func load() -> (directory: JobsDirectory, problems: [ConfigError]) {
-        var problems: [ConfigError] = []
-        var global = GlobalConfig()
-        do {
-            global = try GlobalConfig.load(explicitPath: config, environment: environment)
-        } catch let e as ConfigErrors {
-            problems += e.errors
-        } catch {
-            problems.append(ConfigError(path: config ?? GlobalConfig.defaultPath, line: 1, column: 1, message: "\(error)"))
-        }
-        let directory = JobsDirectory.load(jobsDir ?? global.jobsDir, defaultTimezone: global.timezone)
-        return (directory, problems + directory.problems)
-    }
-}
-
 func exitReporting(_ problems: [ConfigError]) throws {
     for p in problems { FileHandle.standardError.write(Data("\(p)\n".utf8)) }
     if !problems.isEmpty { throw ExitCode(1) }

@@ -9,13 +9,11 @@ struct Flush: ParsableCommand {
         abstract: "Deliver this host's spooled run reports now, oldest first; exit 1 if any remain.",
         discussion: "Uses the same transport as jobrun (report: redis or http). Waits for a jobrun that is delivering the spool already.")
 
-    @OptionGroup var options: GlobalOptions
-    @Option(help: "Monitor URL (overrides monitor_url and JOBWATCH_MONITOR_URL).") var monitor: String?
+    @OptionGroup var options: MonitorOptions
     @Option(help: "Spool directory (overrides spool_dir and JOBWATCH_SPOOL_DIR).") var spoolDir: String?
 
     func run() throws {
         var config = try options.load()
-        if let monitor { config.monitorURL = monitor }
         if let spoolDir { config.spoolDir = spoolDir }
         var route = RunReporter.RedisRoute.unreachable
         if config.report == .redis {

@@ -6,8 +6,7 @@ struct History: ParsableCommand {
         abstract: "Show a job's recent runs, newest first.",
         discussion: "Asks monitor_url with the configured token (read scope). --json prints the API's JSON: {\"runs\": [...]}.")
 
-    @OptionGroup var options: GlobalOptions
-    @Option(help: "Monitor URL (overrides monitor_url and JOBWATCH_MONITOR_URL).") var monitor: String?
+    @OptionGroup var options: MonitorOptions
     @Argument(help: "Job name.") var job: String
     @Option(help: "How many runs to show (1-10000).") var limit = 20
     @Flag(help: "Print the API's JSON.") var json = false
@@ -17,7 +16,7 @@ struct History: ParsableCommand {
     }
 
     func run() throws {
-        let api = try MonitorAPIClient(options: options, monitor: monitor)
+        let api = try MonitorAPIClient(options)
         let response = try api.request("GET", "/api/v1/jobs/\(try validJob(job))/runs?limit=\(limit)")
         if json {
             print(response.text)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import JobwatchCore
 
 @main
@@ -23,5 +24,43 @@ struct GlobalOptions: ParsableArguments {
         var c = try GlobalConfig.load(explicitPath: config, environment: environment)
         if !redis.isEmpty { c.redis = redis }
         return c
+    }
+}
+
+/// The global options plus `--monitor`, for the subcommands that talk to jobmond's API.
+struct MonitorOptions: ParsableArguments {
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "Monitor URL (overrides monitor_url and JOBWATCH_MONITOR_URL).")
+    var monitor: String?
+
+    func load() throws -> GlobalConfig {
+        var c = try global.load()
+        if let monitor { c.monitorURL = monitor }
+        return c
+    }
+}
+
+/// The config and `jobs.d`, for the subcommands that read job definitions (check, crontab,
+/// systemd).
+struct JobsOptions: ParsableArguments {
+    @Option(help: "Global config file (default /etc/jobwatch/jobwatch.yaml or JOBWATCH_CONFIG).")
+    var config: String?
+    @Option(help: "Job definitions directory (default: jobs_dir from the config).")
+    var jobsDir: String?
+
+    /// Problems are collected rather than thrown so that the good jobs are still translated.
+    func load() -> (global: GlobalConfig, directory: JobsDirectory, problems: [ConfigError]) {
+        var problems: [ConfigError] = []
+        var global = GlobalConfig()
+        do {
+            global = try GlobalConfig.load(explicitPath: config, environment: environment)
+        } catch let e as ConfigErrors {
+            problems += e.errors
+        } catch {
+            problems.append(ConfigError(path: config ?? GlobalConfig.defaultPath, line: 1, column: 1, message: "\(error)"))
+        }
+        let directory = JobsDirectory.load(jobsDir ?? global.jobsDir, defaultTimezone: global.timezone)
+        return (global, directory, problems + directory.problems)
     }
 }

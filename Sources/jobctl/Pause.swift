@@ -8,13 +8,12 @@ struct Pause: ParsableCommand {
         abstract: "Stop alerting on a job (maintenance), until resumed or for a while.",
         discussion: "Needs a token with the admin scope. Runs are still recorded while paused.")
 
-    @OptionGroup var options: GlobalOptions
-    @Option(help: "Monitor URL (overrides monitor_url and JOBWATCH_MONITOR_URL).") var monitor: String?
+    @OptionGroup var options: MonitorOptions
     @Argument(help: "Job name.") var job: String
     @Option(name: .customLong("for"), help: "Resume by itself after this long (e.g. 2h, 1d, 1h30m).") var duration: String?
 
     func run() throws {
-        let api = try MonitorAPIClient(options: options, monitor: monitor)
+        let api = try MonitorAPIClient(options)
         var body: [String: Any] = [:]
         var until = ""
         if let duration {
@@ -33,12 +32,11 @@ struct Pause: ParsableCommand {
 struct Resume: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Alert on a paused job again.", discussion: "Needs a token with the admin scope.")
 
-    @OptionGroup var options: GlobalOptions
-    @Option(help: "Monitor URL (overrides monitor_url and JOBWATCH_MONITOR_URL).") var monitor: String?
+    @OptionGroup var options: MonitorOptions
     @Argument(help: "Job name.") var job: String
 
     func run() throws {
-        let api = try MonitorAPIClient(options: options, monitor: monitor)
+        let api = try MonitorAPIClient(options)
         _ = try api.request("POST", "/api/v1/jobs/\(try validJob(job))/resume", json: [:])
         print("\(job): resumed")
     }

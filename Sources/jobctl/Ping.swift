@@ -7,8 +7,7 @@ struct Ping: ParsableCommand {
         abstract: "Tell the monitor a job ran (for scripts that cannot use jobrun).",
         discussion: "POSTs /ping/JOB, /ping/JOB/start, /ping/JOB/fail or /ping/JOB/CODE to monitor_url with the token.")
 
-    @OptionGroup var options: GlobalOptions
-    @Option(help: "Monitor URL (overrides monitor_url and JOBWATCH_MONITOR_URL).") var monitor: String?
+    @OptionGroup var options: MonitorOptions
     @Argument(help: "Job name.") var job: String
     @Flag(help: "The job is starting now.") var start = false
     @Flag(help: "The job failed.") var fail = false
@@ -26,7 +25,7 @@ struct Ping: ParsableCommand {
         if start { signal = .start }
         if fail { signal = .fail }
         if let exitCode { signal = .exitCode(exitCode) }
-        switch MonitorPing.send(job: try validJob(job), signal: signal, monitorURL: monitor ?? config.monitorURL, token: config.token) {
+        switch MonitorPing.send(job: try validJob(job), signal: signal, monitorURL: config.monitorURL, token: config.token) {
         case .delivered:
             return
         case .failed(let why), .rejected(let why):

@@ -14,8 +14,7 @@ struct Report: ParsableCommand {
             the API's report JSON (SPEC §3.2); csv gives raw numbers (ms, s, a 0-1 rate) for spreadsheets.
             """)
 
-    @OptionGroup var options: GlobalOptions
-    @Option(help: "Monitor URL (overrides monitor_url and JOBWATCH_MONITOR_URL).") var monitor: String?
+    @OptionGroup var options: MonitorOptions
     @Option(help: "The period ending now (e.g. 7d, 24h, 1d12h).") var since: String?
     @Option(help: "Start of the period (RFC 3339).") var from: String?
     @Option(help: "End of the period (RFC 3339; default now).") var to: String?
@@ -38,7 +37,7 @@ struct Report: ParsableCommand {
     }
 
     func run() throws {
-        let api = try MonitorAPIClient(options: options, monitor: monitor)
+        let api = try MonitorAPIClient(options)
         var query: [(String, String)] = []
         if let from { query.append(("from", from)) }
         if let to { query.append(("to", to)) }

@@ -9,13 +9,12 @@ struct Status: ParsableCommand {
         abstract: "Show every job (or one) as the monitor sees it: state, last run, next expected run, lock holder.",
         discussion: "Asks monitor_url with the configured token (read scope). --json prints the API's JSON: {\"jobs\": [...]}, or one job object.")
 
-    @OptionGroup var options: GlobalOptions
-    @Option(help: "Monitor URL (overrides monitor_url and JOBWATCH_MONITOR_URL).") var monitor: String?
+    @OptionGroup var options: MonitorOptions
     @Argument(help: "Only this job.") var job: String?
     @Flag(help: "Print the API's JSON.") var json = false
 
     func run() throws {
-        let api = try MonitorAPIClient(options: options, monitor: monitor)
+        let api = try MonitorAPIClient(options)
         let path = try job.map { "/api/v1/jobs/\(try validJob($0))" } ?? "/api/v1/jobs"
         let response = try api.request("GET", path)
         if json {
@@ -163,9 +162,9 @@ struct MonitorAPIClient {
     let baseURL: String
     let token: String?
 
-    init(options: GlobalOptions, monitor: String?) throws {
+    init(_ options: MonitorOptions) throws {
         let config = try options.load()
-        var base = monitor ?? config.monitorURL
+        var base = config.monitorURL
         while base.hasSuffix("/") { base.removeLast() }
         baseURL = base
         token = try config.token?.resolve()
