@@ -160,3 +160,15 @@ private final class RuleCache: Sendable {
         return rule
     }
 }
+
+extension Schedule {
+    /// The occurrence (epoch ms) a start at `ms` belongs to: the latest occurrence at or before
+    /// it, when the start is at most `graceMs` after it; nil outside every grace window. The one
+    /// rule `jobrun` (which occurrence to claim) and the monitor (which occurrence a report
+    /// without `scheduled_for` belongs to) share.
+    public func occurrence(startingAtMs ms: Int64, graceMs: Int64) -> Int64? {
+        let seconds = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000)
+        guard let occurrence = previous(atOrBefore: seconds).map({ $0 * 1000 }), ms - occurrence <= graceMs else { return nil }
+        return occurrence
+    }
+}

@@ -209,13 +209,12 @@ public struct JobRun {
     private func occurrenceClaim(_ job: JobDefinition, runID: String, nowMs: Int64 = Timestamp.nowMs(),
                                  byServerClock: Bool = false) -> OccurrenceClaim? {
         guard let schedule = job.schedule else { return nil }
-        let now = nowMs / 1000
-        guard let occurrence = schedule.previous(atOrBefore: now), now - occurrence <= job.grace.wholeSeconds else {
+        guard let occurrence = schedule.occurrence(startingAtMs: nowMs, graceMs: job.grace.milliseconds) else {
             if !byServerClock { diagnostics.info("started outside every occurrence's grace window: taking the lease only") }
             return nil
         }
         let ttl = max(3600, 2 * job.grace.wholeSeconds)
-        return OccurrenceClaim(epoch: occurrence, runID: runID, ttlSeconds: ttl, hostClockMs: byServerClock ? nil : nowMs)
+        return OccurrenceClaim(epoch: occurrence / 1000, runID: runID, ttlSeconds: ttl, hostClockMs: byServerClock ? nil : nowMs)
     }
 
     private static func seconds(_ ms: Int64) -> String {

@@ -150,8 +150,7 @@ extension JobMonitor {
     /// A report without `scheduled_for` (a host without the job file, a ping) belongs to the
     /// latest occurrence if it started within that occurrence's grace.
     func occurrenceInGrace(startingAt t: Int64) -> Int64? {
-        guard let occurrence = spec.occurrence(atOrBefore: t), t <= occurrence + spec.grace else { return nil }
-        return occurrence
+        spec.schedule?.occurrence(startingAtMs: t, graceMs: spec.grace)
     }
 
     /// Why the monitor counts this finished run as a failure, or nil for a success.

@@ -47,11 +47,6 @@ public struct JobSpec: Sendable, Equatable {
     func occurrence(after t: Int64) -> Int64? {
         schedule?.next(after: t.floorDividedBySecond).map { $0 * 1000 }
     }
-
-    /// The occurrence a run starting at `t` belongs to, both in epoch milliseconds.
-    func occurrence(atOrBefore t: Int64) -> Int64? {
-        schedule?.previous(atOrBefore: t.floorDividedBySecond).map { $0 * 1000 }
-    }
 }
 
 extension JobSpec: Codable {

@@ -171,4 +171,13 @@ final class ScheduleTests: XCTestCase {
         XCTAssertEqual(try Schedule("30 1 * * *", timeZone: "Europe/Dublin")
             .occurrences(from: t("2026-03-23T00:00:00Z"), through: t("2026-03-29T23:59:59Z")).count, 7)
     }
+
+    func testAStartBelongsToTheLatestOccurrenceWithinGrace() throws {
+        let hourly = try Schedule("0 * * * *", timeZone: "UTC")
+        let nine: Int64 = 1_774_688_400_000   // 2026-03-28T09:00:00Z
+        XCTAssertEqual(hourly.occurrence(startingAtMs: nine, graceMs: 0), nine, "on the dot")
+        XCTAssertEqual(hourly.occurrence(startingAtMs: nine + 90_000, graceMs: 90_000), nine, "the grace's last millisecond")
+        XCTAssertNil(hourly.occurrence(startingAtMs: nine + 90_001, graceMs: 90_000), "past it: no occurrence")
+        XCTAssertEqual(hourly.occurrence(startingAtMs: nine - 1, graceMs: 3_600_000), nine - 3_600_000, "the previous hour's")
+    }
 }
