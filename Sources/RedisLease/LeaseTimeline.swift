@@ -32,7 +32,7 @@ public struct LeaseTimeline: Sendable {
     /// `sentAt`: when the renewal request was sent — the server's TTL starts no earlier.
     public mutating func renewed(sentAt: Int64) -> Action {
         guard state == .held else { return .none }
-        validUntil = sentAt + ttlMs - (ttlMs / 100 + 2)
+        validUntil = sentAt + ttlMs - QuorumTally.driftAllowance(ttlMs: ttlMs)
         return .renewAt(sentAt + ttlMs / 3)
     }
 

@@ -28,6 +28,10 @@ public enum QuorumTally {
 
     public static func quorum(of masters: Int) -> Int { masters / 2 + 1 }
 
+    /// Redlock's allowance for clock drift between this host and the servers over one lease:
+    /// 1 % of its length plus 2 ms, taken off every validity (grant and renewal alike).
+    public static func driftAllowance(ttlMs: Int64) -> Int64 { ttlMs / 100 + 2 }
+
     /// - Parameters:
     ///   - elapsedMs: time spent asking every master, taken off the lease's validity.
     ///   - ttlMs: the lease's length.
@@ -61,7 +65,7 @@ public enum QuorumTally {
         }
         // Redlock's validity: what is left of the TTL after the time spent asking, minus an
         // allowance for clock drift between us and the servers.
-        let validity = ttlMs - elapsedMs - (ttlMs / 100 + 2)
+        let validity = ttlMs - elapsedMs - driftAllowance(ttlMs: ttlMs)
         if fences.count >= needed && validity > 0 {
             return .acquired(fence: fences.max() ?? 0, validForMs: validity, replicated: replicated >= needed)
         }
