@@ -115,24 +115,27 @@ extension JobMonitor {
     /// A config error is ended by a good definition, not a run; an overdue incident stays
     /// open while another overdue run is still going.
     mutating func resolve(recoveredBy run: RunRecord, at now: Int64, into actions: inout [MonitorAction]) {
-        guard var open = incident, open.kind != .configError else { return }
+        guard let open = incident, open.kind != .configError else { return }
         if open.kind == .overdue, runningRuns.keys.contains(where: overdueRunIDs.contains) { return }
-        open.resolvedAt = now
-        open.lastRun = run
-        incident = nil
-        nextRealert = nil
-        actions.append(.resolveAlert(open))
+        close(open, endedBy: run, at: now, into: &actions)
     }
 
     /// A lost run reported its finish after all: the lost incident ends once no other run of
     /// the job is still lost.
     mutating func resolveLost(endedBy run: RunRecord, at now: Int64, into actions: inout [MonitorAction]) {
-        guard var open = incident, open.kind == .lost, !runningRuns.values.contains(where: { $0.lostAt != nil }) else { return }
-        open.resolvedAt = now
-        open.lastRun = run
+        guard let open = incident, open.kind == .lost, !runningRuns.values.contains(where: { $0.lostAt != nil }) else { return }
+        close(open, endedBy: run, at: now, into: &actions)
+    }
+
+    /// The one way an incident ends: stamped (with the run that ended it, if one did), and
+    /// announced.
+    mutating func close(_ open: Incident, endedBy run: RunRecord?, at now: Int64, into actions: inout [MonitorAction]) {
+        var closed = open
+        closed.resolvedAt = now
+        if let run { closed.lastRun = run }
         incident = nil
         nextRealert = nil
-        actions.append(.resolveAlert(open))
+        actions.append(.resolveAlert(closed))
     }
 
     mutating func endPauseIfDue(_ now: Int64) {

@@ -235,12 +235,7 @@ public struct JobMonitor: Codable, Sendable, Equatable {
         if old.realertEvery != newSpec.realertEvery, incident != nil {
             nextRealert = newSpec.realertEvery.map { now + $0 }
         }
-        if var open = incident, open.kind == .configError {
-            open.resolvedAt = now
-            actions.append(.resolveAlert(open))
-            incident = nil
-            nextRealert = nil
-        }
+        if let open = incident, open.kind == .configError { close(open, endedBy: nil, at: now, into: &actions) }
         settle(at: now, because: "definition changed", into: &actions)
         return actions
     }
@@ -254,12 +249,7 @@ public struct JobMonitor: Codable, Sendable, Equatable {
         endPauseIfDue(now)
         spec = unscheduled
         expectedOccurrence = nil
-        if var open = incident, open.kind == .missed || open.kind == .configError {
-            open.resolvedAt = now
-            actions.append(.resolveAlert(open))
-            incident = nil
-            nextRealert = nil
-        }
+        if let open = incident, open.kind == .missed || open.kind == .configError { close(open, endedBy: nil, at: now, into: &actions) }
         settle(at: now, because: "definition removed", into: &actions)
         return actions
     }
