@@ -227,10 +227,11 @@ final class OutageInhibitionTests: EngineTestCase {
 
         let second = try h.engine()
         second.start()
-        XCTAssertTrue(try h.eventually(3) { try h.outbox().count == 2 }, "one outage alert per default channel")
-        let outage = try h.outbox()
-        XCTAssertEqual(Set(outage.map(\.channel)), ["pd", "slack"])
-        XCTAssertEqual(Set(outage.map { $0.fields["kind"] }), ["monitor_down"])
+        XCTAssertTrue(try h.eventually(3) { try h.outbox().contains { $0.fields["kind"] == "monitor_down" } })
+        let outage = try h.outbox().filter { $0.fields["kind"] == "monitor_down" }
+        XCTAssertEqual(outage.map(\.channel).sorted(), ["pd", "slack"], "one outage alert per default channel")
+        // Nothing for the occurrences it stands for (later misses may follow: every 2 s).
+        XCTAssertEqual(try h.outbox().first?.fields["kind"], "monitor_down")
         let pd = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try XCTUnwrap(outage.first { $0.channel == "pd" }?.fields["body"]).utf8))
             as? [String: Any])
         let details = (pd["payload"] as? [String: Any])?["custom_details"] as? [String: Any]
