@@ -884,19 +884,27 @@ def leaders_before_beat_deadlines(c, cron):
             yield victim
 
 
-def leader_sigstop(c, cron, notes):
-    """SIGSTOP the leader 0.5 s before a beat deadline; once the other replica holds mon:leader
-    (the 10 s lease ran out), wait 1 s more and SIGCONT it. Every other cycle."""
+def while_leader_isolated(c, cron, notes, key, isolate, restore, linger):
+    """Every other beat cycle: isolate the leader 0.5 s before a beat deadline, until another
+    replica holds mon:leader, then `linger` s more; then restore it. The time until the
+    hand-over goes to notes[key]."""
     for victim in leaders_before_beat_deadlines(c, cron):
-        os.kill(victim.popen.pid, signal.SIGSTOP)
+        isolate(victim)
         try:
             t0 = time.time()
             wait_for("another replica to take the lead", lambda: c.leader() not in (None, victim), 30, 0.1)
-            notes["stopped_s"].append(round(time.time() - t0, 1))
+            notes[key].append(round(time.time() - t0, 1))
             notes["injected"] += 1
-            time.sleep(1.0)
+            time.sleep(linger)
         finally:
-            os.kill(victim.popen.pid, signal.SIGCONT)
+            restore(victim)
+
+
+def leader_sigstop(c, cron, notes):
+    """SIGSTOP the leader just before a beat deadline; once the other replica holds mon:leader
+    (the 10 s lease ran out), wait 1 s more and SIGCONT it. Every other cycle."""
+    while_leader_isolated(c, cron, notes, "stopped_s", lambda v: os.kill(v.popen.pid, signal.SIGSTOP),
+                          lambda v: os.kill(v.popen.pid, signal.SIGCONT), linger=1.0)
 
 
 FAILING_HOOK = {"/hook": ["429:1", 500, 500, "429:1", 500, "429:1"]}
@@ -964,20 +972,11 @@ def cut_monitor_from_redis(c, cron, notes):
 
 
 def leader_partition(c, cron, notes):
-    """Every other beat cycle: cut the leader's link to Redis (its proxy) 0.5 s before a beat
+    """Every other beat cycle: cut the leader's link to Redis (its proxy) just before a beat
     deadline, until the other replica holds mon:leader, then 2 s more; then mend it. The cut-off
     replica must stop on its own clock and page nothing; the other pages the miss once."""
-    for victim in leaders_before_beat_deadlines(c, cron):
-        proxy = c.proxies[victim.port]
-        proxy.set_cut(True)
-        try:
-            t0 = time.time()
-            wait_for("another replica to take the lead", lambda: c.leader() not in (None, victim), 30, 0.1)
-            notes["partitioned_s"].append(round(time.time() - t0, 1))
-            notes["injected"] += 1
-            time.sleep(2.0)
-        finally:
-            proxy.set_cut(False)
+    while_leader_isolated(c, cron, notes, "partitioned_s", lambda v: c.proxies[v.port].set_cut(True),
+                          lambda v: c.proxies[v.port].set_cut(False), linger=2.0)
 
 
 def redlock_minority_cut(c, cron, notes):
