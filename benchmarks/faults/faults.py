@@ -92,6 +92,9 @@ at least 200 occurrences each;
   redlock-majority-down     kill -9 two of three masters for 8 s, restart them empty: every host
                             exits 201 (on_redis_down: skip; refused_runs), misses page once,
                             fences keep rising (expected=runs_stop_while_a_majority_is_down:yes)
+  redlock-majority-down-open the same with on_redis_down: run: every host runs the job without a
+                            lock while the majority is down, a double run chosen by the operator
+                            (expected=double_runs_while_a_majority_is_down:yes; none outside)
   clock-skew                4 hosts, jobrun under faketime +300 s / -300 s / +600 s on three of
                             them: the occurrence is chosen by Redis's clock, no double run, no miss
 
@@ -549,6 +552,8 @@ monitor:
         if host:
             env["JOBWATCH_SPOOL_DIR"] = str(self.dir / "spool" / host)
             env["JOBWATCH_REDIS"] = self.direct_url
+            if self.sc.fail_open:
+                env["JOBWATCH_ON_REDIS_DOWN"] = "run"
         env.update(extra)
         return env
 
@@ -1036,6 +1041,7 @@ class Scenario:
     skip_work: Callable = lambda i: False  # ticks on which nobody runs work (a miss that must page)
     monitor_proxy: bool = False            # each jobmond reaches Redis through its own CutProxy
     skews: dict = field(default_factory=dict)  # host -> clock offset in seconds (faketime)
+    fail_open: bool = False                    # hosts run with on_redis_down: run
     receiver_script: Optional[dict] = None
     max_delay: float = 5.0
     max_exit: Optional[float] = None   # graylog: bound on max_jobrun_exit_s
@@ -1063,6 +1069,8 @@ SCENARIOS = [
     Scenario("redlock-minority-cut", 24, redlock_minority_cut, in_short=False, topology="redlock"),
     Scenario("redlock-majority-down", 24, redlock_majority_down, in_short=False, topology="redlock", max_delay=10,
              expected={"runs_stop_while_a_majority_is_down": "yes"}),
+    Scenario("redlock-majority-down-open", 24, redlock_majority_down, in_short=False, topology="redlock", fail_open=True,
+             max_delay=10, expected={"double_runs_while_a_majority_is_down": "yes"}),
     Scenario("clock-skew", 20, in_short=False, hosts=4, skews={"h2": 300, "h3": -300, "h4": 600}),
 ]
 
@@ -1072,6 +1080,7 @@ class Counts:
     occurrences: int = 0
     runs: int = 0
     double_runs: int = 0
+    double_runs_in_fault: int = 0
     lost_reports: int = 0
     alerts_expected: int = 0
     alerts_sent: int = 0
@@ -1098,6 +1107,8 @@ class Counts:
             s += f" max_jobrun_exit_s={self.max_jobrun_exit_s:.2f}"
         if self.refused_runs is not None:
             s += f" refused_runs={self.refused_runs}"
+        if self.double_runs_in_fault:
+            s += f" double_runs_in_fault={self.double_runs_in_fault}"
         if self.reclaimed_runs is not None:
             s += f" reclaimed_runs={self.reclaimed_runs}"
         if self.relayed_reports is not None:
@@ -1157,11 +1168,14 @@ def evaluate(c: Cluster, cron: Cron, notes) -> Counts:
         ran[(l.job, occ)].append(("died" if died else "ok" if r.rc == 0 else "failed", l.t, ended))
     k.occurrences, k.runs = len(cron.fired), len(lines)
     k.double_runs = sum(1 for v in per_occ.values() if len(v) > 1)
+    k.double_runs_in_fault = sum(1 for (_, t), v in per_occ.items()
+                                 if len(v) > 1 and any(a <= t <= b for a, b in notes["outages"]))
     misses = [t for key in cron.fired if not per_occ.get(key) for t in [key[1]]]
     k.missed = len(misses)
     k.missed_in_fault = sum(1 for t in misses if any(a <= t <= b for a, b in notes["outages"]))
     for job in ("work", "beat"):
-        fences = [l.fence for l in sorted((l for l in lines if l.job == job), key=lambda l: l.t)]
+        # A run without a lease (on_redis_down: run) has no token (0): nothing to order.
+        fences = [l.fence for l in sorted((l for l in lines if l.job == job and l.fence), key=lambda l: l.t)]
         k.fence_monotonic &= all(a < b for a, b in zip(fences, fences[1:]))
     if c.sc.fault is wrapper_sigkill:
         k.killed_runs = len(notes["killed"])
@@ -1249,7 +1263,7 @@ def evaluate(c: Cluster, cron: Cron, notes) -> Counts:
 
 def verdict(sc, k: Counts):
     checks = {
-        "double_runs": k.double_runs == 0,
+        "double_runs": k.double_runs == (k.double_runs_in_fault if "double_runs_while_a_majority_is_down" in sc.expected else 0),
         "lost_reports": k.lost_reports == 0,
         "alerts_sent": k.alerts_sent == k.alerts_expected,
         "duplicate_alerts": k.duplicate_alerts == 0,
@@ -1265,6 +1279,8 @@ def verdict(sc, k: Counts):
             checks[name] = ("yes" if k.fence_monotonic else "no") == want
         elif name == "runs_stop_until_a_replica_returns":
             checks[name] = ("yes" if k.missed_in_fault else "no") == want
+        elif name == "double_runs_while_a_majority_is_down":
+            checks[name] = ("yes" if k.double_runs_in_fault else "no") == want
         elif name == "runs_stop_while_a_majority_is_down":
             checks[name] = ("yes" if k.missed_in_fault and k.refused_runs else "no") == want
         elif name == "open_incidents_page_again":
