@@ -140,6 +140,7 @@ public struct JobRun {
         if let claim { diagnostics.info("claiming occurrence \(rfc3339(claim.epoch, timeZone: job.timezone))") }
         let ttl = settings.lockTTL.milliseconds
         let waitUntil = monotonicMs() + settings.lockWait.milliseconds
+        var contests = 0
         do {
             try client.connect()
             reports?.useRedis(client)
@@ -167,6 +168,15 @@ public struct JobRun {
                     }
                     claim = corrected
                     diagnostics.info("claiming occurrence \(rfc3339(corrected.epoch, timeZone: job.timezone)) instead")
+                case .contested where contests < 5:
+                    // Redlock's retry: a random pause so the competitors stop colliding.
+                    contests += 1
+                    diagnostics.info("lease contested (no host got a majority of the masters): retrying")
+                    usleep(useconds_t(Int.random(in: 20...150) * 1000))
+                case .contested:
+                    diagnostics.info("lease still contested after 5 attempts: not running")
+                    reports?.skipped(.lockHeld, holder: "", scheduledFor: claim?.epoch)
+                    return .exit(ExitCode.notRun)
                 case .occurrenceTaken(let other):
                     diagnostics.info("occurrence already claimed by run \(other): not running")
                     reports?.skipped(.occurrenceTaken, holder: other, scheduledFor: claim?.epoch)

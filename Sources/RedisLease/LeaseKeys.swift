@@ -54,6 +54,9 @@ public enum AcquireOutcome: Sendable, Equatable {
     /// The host's clock is off by more than `OccurrenceClaim.skewToleranceMs`: nothing was
     /// taken. The caller chooses the occurrence again by `serverMs` (Redis's clock).
     case clockSkew(serverMs: Int64)
+    /// No host holds a majority: competing hosts each took part of the masters (a split vote,
+    /// likely with a master unreachable). Everything was given back; try again shortly.
+    case contested
 }
 
 public enum RenewOutcome: Sendable, Equatable {

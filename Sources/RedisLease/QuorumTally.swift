@@ -43,14 +43,17 @@ public enum QuorumTally {
         var errors: [String] = []
         var configurationErrors = 0
         var skewed: [Int64] = []
+        var refusals = 0
         for answer in answers {
             switch answer {
             case .granted(let fence, let acknowledged):
                 fences.append(fence)
                 if acknowledged { replicated += 1 }
             case .lockHeld(let holder, let ttl):
+                refusals += 1
                 if refusal == nil { refusal = .lockHeld(holder: holder, ttlMs: ttl) }
             case .occurrenceTaken(let runID):
+                refusals += 1
                 // The occurrence is the stronger "no": waiting for the lock cannot change it.
                 refusal = .occurrenceTaken(runID: runID)
             case .clockSkew(let serverMs):
@@ -72,7 +75,12 @@ public enum QuorumTally {
         // A majority of clocks disagree with ours: ours is wrong. (A master alone with a wrong
         // clock only fails to grant.)
         if skewed.count >= needed { return .refused(.clockSkew(serverMs: skewed.sorted()[skewed.count / 2])) }
-        if let refusal { return .refused(refusal) }
+        if let refusal {
+            // A holder with a lease has a majority; fewer refusals are competitors' half-grants,
+            // given back now, unless the rest of the masters were simply unreachable.
+            let answered = fences.count + refusals
+            return .refused(refusals < needed && answered >= needed ? .contested : refusal)
+        }
         if configurationErrors > 0 { return .failed(configuration: true, reason: errors.joined(separator: "; ")) }
         return .failed(configuration: false, reason: errors.isEmpty ? "no quorum of Redis masters answered" : errors.joined(separator: "; "))
     }

@@ -32,6 +32,15 @@ final class QuorumTallyTests: XCTestCase {
                        .refused(.lockHeld(holder: "h2", ttlMs: 7)))
     }
 
+    func testASplitVoteWithAMasterDownIsContestedNotHeld() {
+        XCTAssertEqual(decide([.unreachable("cut"), .granted(fence: 5, replicated: true), .lockHeld(holder: "h2:1:r", ttlMs: 3000)]),
+                       .refused(.contested), "another host has the other half: nobody holds a majority")
+        XCTAssertEqual(decide([.unreachable("cut"), .lockHeld(holder: "h2:1:r", ttlMs: 3000), .lockHeld(holder: "h2:1:r", ttlMs: 3000)]),
+                       .refused(.lockHeld(holder: "h2:1:r", ttlMs: 3000)), "a majority refuses: held")
+        XCTAssertEqual(decide([.unreachable("cut"), .unreachable("cut"), .lockHeld(holder: "h2:1:r", ttlMs: 3000)]),
+                       .refused(.lockHeld(holder: "h2:1:r", ttlMs: 3000)), "too few answers to call it contested")
+    }
+
     func testTooSlowAnAcquisitionIsNoLease() {
         XCTAssertEqual(decide([.granted(fence: 1, replicated: true)], elapsed: 9_950),
                        .failed(configuration: false, reason: "no quorum of Redis masters answered"))
