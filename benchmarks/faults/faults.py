@@ -1375,7 +1375,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     mode = ap.add_mutually_exclusive_group()
     mode.add_argument("--short", action="store_true", help="the cheap subset, 16-32 ticks each (default)")
-    mode.add_argument("--full", action="store_true", help="every scenario, 190 ticks each (about 2 hours)")
+    mode.add_argument("--full", action="store_true", help="every scenario, 190 ticks each (about 110 minutes)")
     ap.add_argument("--bin", default=os.environ.get("JOBWATCH_BIN") or str(REPO / ".build/debug"))
     ap.add_argument("--only", default="", help="comma-separated scenario names")
     args = ap.parse_args()
