@@ -43,14 +43,14 @@ public struct OutageAlert: Sendable, Equatable {
             links: context.statusPageURL.map { [PagerDutyEvent.Link(href: $0, text: "Status page")] })
     }
 
-    public func slack(context: AlertContext) -> SlackOutage {
+    public func slack(context: AlertContext) -> SlackMessage {
         var note = "Their own missed-run alerts are held back; `jobctl status` shows them as missed."
         if let url = context.statusPageURL { note += " <\(SlackMessage.escaped(url))|Status page>" }
-        return SlackOutage(text: summary, blocks: [
-            .init(type: "header", text: .init(type: "plain_text", text: String("jobmond was down".prefix(150)))),
-            .init(type: "section", text: .init(type: "mrkdwn", text: SlackMessage.escaped(summary))),
-            .init(type: "section", text: .init(type: "mrkdwn", text: list(limit: 2_900) { "`\(SlackMessage.escaped($0))`" })),
-            .init(type: "context", elements: [.init(type: "mrkdwn", text: note)]),
+        return SlackMessage(text: summary, blocks: [
+            .init(type: "header", text: .plain("jobmond was down")),
+            .init(type: "section", text: .markdown(SlackMessage.escaped(summary))),
+            .init(type: "section", text: .markdown(list(limit: SlackMessage.excerptLimit) { "`\(SlackMessage.escaped($0))`" })),
+            .init(type: "context", elements: [.markdown(note)]),
         ])
     }
 
@@ -91,22 +91,6 @@ public struct PagerDutyOutage: Encodable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case routingKey = "routing_key", eventAction = "event_action", dedupKey = "dedup_key", payload, links
-    }
-}
-
-public struct SlackOutage: Encodable, Sendable {
-    let text: String
-    let blocks: [Block]
-
-    struct Text: Encodable, Sendable {
-        let type: String
-        let text: String
-    }
-
-    struct Block: Encodable, Sendable {
-        let type: String
-        var text: Text?
-        var elements: [Text]?
     }
 }
 

@@ -17,6 +17,13 @@ public struct SlackMessage: Codable, Sendable, Equatable {
         public var text: Text?
         public var fields: [Text]?
         public var elements: [Text]?
+
+        public init(type: String, text: Text? = nil, fields: [Text]? = nil, elements: [Text]? = nil) {
+            self.type = type
+            self.text = text
+            self.fields = fields
+            self.elements = elements
+        }
     }
 
     public struct Text: Codable, Sendable, Equatable {
@@ -24,8 +31,14 @@ public struct SlackMessage: Codable, Sendable, Equatable {
         public var text: String
         public var emoji: Bool?
 
-        static func plain(_ text: String) -> Text { Text(type: "plain_text", text: text, emoji: true) }
-        static func markdown(_ text: String) -> Text { Text(type: "mrkdwn", text: text, emoji: nil) }
+        public static func plain(_ text: String) -> Text { Text(type: "plain_text", text: text, emoji: true) }
+        public static func markdown(_ text: String) -> Text { Text(type: "mrkdwn", text: text, emoji: nil) }
+    }
+
+    /// A message built elsewhere (digests, the monitor-outage alert) from these same blocks.
+    public init(text: String, blocks: [Block]) {
+        self.text = text
+        self.blocks = blocks
     }
 
     public init(_ event: AlertEvent, _ incident: Incident, spec: JobSpec, context: AlertContext) {

@@ -28,7 +28,7 @@ enum AlertDigest {
     }
 
     static let webhookAlertsPerMessage = 500
-    static let slackSectionCharacters = 2_900
+    static let slackSectionCharacters = SlackMessage.excerptLimit
     static let slackSectionsPerMessage = 45
 
     static func messages(_ entries: [OutboxEntry], grouping: Grouping?, statusPageURL: String?) -> [Message] {
@@ -88,22 +88,6 @@ enum AlertDigest {
         }
     }
 
-    private struct SlackText: Encodable {
-        let type: String
-        let text: String
-    }
-
-    private struct SlackBlock: Encodable {
-        let type: String
-        var text: SlackText?
-        var elements: [SlackText]?
-    }
-
-    private struct SlackBody: Encodable {
-        let text: String
-        let blocks: [SlackBlock]
-    }
-
     private static func slack(_ members: [OutboxEntry], _ grouping: Grouping, _ statusPageURL: String?) -> [Message] {
         // Sections of names, then messages of sections.
         var sections: [[OutboxEntry]] = [[]]
@@ -127,14 +111,14 @@ enum AlertDigest {
         let encoder = JSONEncoder()
         return parts.enumerated().map { index, part in
             let heading = parts.count > 1 ? "\(title) (part \(index + 1) of \(parts.count))" : title
-            var blocks = [SlackBlock(type: "header", text: SlackText(type: "plain_text", text: String(heading.prefix(150))))]
+            var blocks = [SlackMessage.Block(type: "header", text: .plain(String(heading.prefix(SlackMessage.headerLimit))))]
             for section in part {
                 let names = section.map { "`\(SlackMessage.escaped($0.job))`" }.joined(separator: ", ")
-                blocks.append(SlackBlock(type: "section", text: SlackText(type: "mrkdwn", text: names)))
+                blocks.append(.init(type: "section", text: .markdown(names)))
             }
-            blocks.append(SlackBlock(type: "context", elements: [SlackText(type: "mrkdwn", text: note)]))
+            blocks.append(.init(type: "context", elements: [.markdown(note)]))
             let entries = part.flatMap { $0 }
-            let body = (try? encoder.encode(SlackBody(text: heading, blocks: blocks))).map { String(decoding: $0, as: UTF8.self) }
+            let body = (try? encoder.encode(SlackMessage(text: heading, blocks: blocks))).map { String(decoding: $0, as: UTF8.self) }
             return Message(entries: entries, body: body ?? "{}", event: event, about: "digest: \(heading)")
         }
     }
