@@ -49,7 +49,7 @@ let package = Package(
         .executableTarget(name: "jobrun", dependencies: ["JobWrapper", "SystemSupport"],
                           linkerSettings: [.unsafeFlags(["-static-executable"], .when(configuration: .release))]),
         .executableTarget(name: "jobctl", dependencies: [
-            "JobwatchCore", "RedisLease", "CronSchedule", "Reporting", "FleetReport", "HTTPClient",
+            "JobwatchCore", "RedisLease", "CronSchedule", "Reporting", "FleetReport", "HTTPClient", "SystemSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -17,6 +17,9 @@ public struct MetricsSnapshot: Sendable, Equatable {
     public var isLeader: Bool?
     /// Events in the report stream not yet applied by the leader (unread plus unacknowledged).
     public var eventsBacklog: Int64?
+    /// Reports waiting in each host's spool, as the host last said (`<prefix>mon:spool`); a
+    /// host with an empty spool is absent.
+    public var spoolDepth: [String: Int64]
 
     public struct AlertKey: Sendable, Hashable, Comparable {
         public var channel: String
@@ -74,13 +77,14 @@ public struct MetricsSnapshot: Sendable, Equatable {
 
     public init(jobs: [Job], alertDeliveryFailures: [String: Int64],
                 alertsTotal: [AlertKey: Int64] = [:], outboxDepth: Int64? = nil, isLeader: Bool? = nil,
-                eventsBacklog: Int64? = nil) {
+                eventsBacklog: Int64? = nil, spoolDepth: [String: Int64] = [:]) {
         self.jobs = jobs
         self.alertDeliveryFailures = alertDeliveryFailures
         self.alertsTotal = alertsTotal
         self.outboxDepth = outboxDepth
         self.isLeader = isLeader
         self.eventsBacklog = eventsBacklog
+        self.spoolDepth = spoolDepth
     }
 }
 
@@ -126,6 +130,7 @@ public enum JobwatchMetrics {
     public static let leader = "jobwatch_monitor_leader"
     public static let eventsBacklog = "jobwatch_events_backlog"
     public static let deliveryFailures = "jobwatch_alert_delivery_failures_total"
+    public static let spoolDepth = "jobwatch_spool_depth"
 
     public static let help: [String: String] = [
         state: "Current monitor state of the job (1 for the current state, 0 otherwise).",
@@ -139,6 +144,7 @@ public enum JobwatchMetrics {
         leader: "1 when this jobmond replica holds the leader lease (sum over replicas: 1).",
         eventsBacklog: "Run reports and control entries in the stream not yet applied by the leader.",
         deliveryFailures: "Alert deliveries given up on after permanent errors.",
+        spoolDepth: "Run reports waiting in a host's spool, as the host last said after delivering it (0 once it is empty).",
     ]
 
     /// Cron jobs run from about a second to several hours: 1s … 6h.
@@ -201,6 +207,11 @@ extension MetricsSnapshot {
         }
         if let backlog = eventsBacklog, backlog != previous?.eventsBacklog {
             updates.append(.setGauge(JobwatchMetrics.eventsBacklog, [], Double(backlog)))
+        }
+        // A host whose spool emptied keeps its series, at 0, so a rule sees it drain.
+        let hosts = Set(spoolDepth.keys).union(previous?.spoolDepth.keys ?? [:].keys)
+        for host in hosts.sorted() where spoolDepth[host] != previous?.spoolDepth[host] {
+            updates.append(.setGauge(JobwatchMetrics.spoolDepth, [MetricLabel(name: "host", value: host)], Double(spoolDepth[host] ?? 0)))
         }
         return updates
     }

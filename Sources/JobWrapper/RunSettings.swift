@@ -20,14 +20,6 @@ struct RunSettings {
     /// `--no-monitor` turns off start/finish/skip reports (`--monitor URL` sets monitor_url).
     let reporting: Bool
 
-    /// gethostname(2) directly: Foundation's hostName may resolve the name through DNS, which
-    /// a wrapper that runs on every cron tick must not wait for.
-    static func systemHostName() -> String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buffer, buffer.count) == 0 else { return "localhost" }
-        return String(cString: buffer)
-    }
-
     struct Problem: Error, CustomStringConvertible {
         let description: String
     }
@@ -57,7 +49,7 @@ struct RunSettings {
         } else {
             throw Problem(description: "no command for \(inv.job): give one after -- or set command: in \(path)")
         }
-        host = inv.host ?? env["JOBWATCH_HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.systemHostName()
+        host = inv.host ?? env["JOBWATCH_HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? systemHostName()
         locking = !inv.noLock && job.lock == .exclusive
         reporting = !inv.noMonitor
         lockTTL = inv.lockTTL ?? job.lockTTL

@@ -25,6 +25,15 @@ public struct MonitorConfig: Sendable {
         public static let defaultGroupInterval = Timespan(seconds: 30)
     }
 
+    /// One "host X is silent" alert instead of a page per job (`HostSilence` in the monitor
+    /// core): when at least `fraction` of a host's jobs, and at least `minJobs`, miss within
+    /// `window` while the host sends nothing. `fraction` 0 turns it off.
+    public struct HostSilenceRule: Sendable {
+        public var fraction = 0.5
+        public var minJobs = 3
+        public var window = Timespan(seconds: 600)
+    }
+
     public struct WeeklyReport: Sendable {
         public var schedule = "0 9 * * 1"
         public var timezone = "UTC"
@@ -38,6 +47,7 @@ public struct MonitorConfig: Sendable {
     public var defaultAlerts: [String] = []
     public var publicStatusPage = false
     public var report = WeeklyReport()
+    public var hostSilence = HostSilenceRule()
     public var historyDays = 93
     /// First wait before re-sending an alert a channel failed to take; doubles per attempt.
     public var retryInitial = Timespan(seconds: 2)
@@ -46,10 +56,11 @@ public struct MonitorConfig: Sendable {
 
     public init() {}
 
-    public static let keys = ["listen", "public_url", "tokens", "channels", "default_alerts", "public_status_page", "report", "history_days", "retry_initial", "retry_max"]
+    public static let keys = ["listen", "public_url", "tokens", "channels", "default_alerts", "public_status_page", "report", "history_days", "retry_initial", "retry_max", "host_silence"]
     public static let tokenKeys = ["name", "secret", "scopes"]
     public static let channelKeys = ["type", "routing_key", "webhook_url", "url", "group_burst", "group_interval"]
     public static let reportKeys = ["schedule", "timezone", "channels"]
+    public static let hostSilenceKeys = ["fraction", "min_jobs", "window"]
     static let scopes = ["report", "read", "admin"]
 
     mutating func read(_ m: YAMLFile.Mapping) {
@@ -107,6 +118,12 @@ public struct MonitorConfig: Sendable {
         defaultAlerts = m.strings("default_alerts") ?? defaultAlerts
         for name in defaultAlerts where channels[name] == nil {
             file.problem("monitor.default_alerts: unknown channel \"\(name)\"", at: m.node("default_alerts"))
+        }
+        if let n = m.node("host_silence"), let h = file.mapping(n, what: "monitor.host_silence") {
+            h.rejectUnknownKeys(allowed: Self.hostSilenceKeys, context: "monitor.host_silence")
+            hostSilence.fraction = h.fraction("fraction") ?? hostSilence.fraction
+            hostSilence.minJobs = h.int("min_jobs", range: 1...100_000) ?? hostSilence.minJobs
+            hostSilence.window = h.timespan("window", atLeast: Timespan(seconds: 1)) ?? hostSilence.window
         }
         if let n = m.node("report"), let r = file.mapping(n, what: "monitor.report") {
             r.rejectUnknownKeys(allowed: Self.reportKeys, context: "monitor.report")

@@ -101,6 +101,16 @@ public final class YAMLFile {
             return v
         }
 
+        /// A number from 0 to 1.
+        func fraction(_ key: String) -> Double? {
+            guard let n = node(key), !n.isNull else { return nil }
+            guard let s = n.string, let v = Double(s), v >= 0, v <= 1 else {
+                file.problem("\(key): expected a number from 0 to 1, got \"\(n.string ?? "?")\"", at: n)
+                return nil
+            }
+            return v
+        }
+
         func timespan(_ key: String, atLeast minimum: Timespan = .zero) -> Timespan? {
             guard let n = node(key), !n.isNull else { return nil }
             guard let s = n.string, let t = Timespan(parsing: s) else {

@@ -185,6 +185,22 @@ public struct JobMonitor: Codable, Sendable, Equatable {
         return actions
     }
 
+    /// The host that ran the job last (a run still going counts); nil if it never ran.
+    public var lastHost: String? {
+        var latest = lastRun
+        for run in runningRuns.values where latest.map({ run.startedAt > $0.startedAt }) ?? true { latest = run }
+        return latest?.host
+    }
+
+    /// When its host was last heard of through this job (its clock): the latest start, finish
+    /// or skip.
+    public var lastReport: (host: String, at: Int64)? {
+        var reports = runningRuns.values.map { ($0.host, $0.startedAt) }
+        if let run = lastRun { reports.append((run.host, run.finishedAt ?? run.startedAt)) }
+        if let skip = lastSkip { reports.append((skip.host, skip.at)) }
+        return reports.max { $0.1 < $1.1 }
+    }
+
     /// The open incident is explained by something paged once for many jobs (`reason`, e.g.
     /// `monitor_down`): it stays open and visible, but neither it nor its resolve is paged.
     public mutating func inhibitIncident(by reason: String) {

@@ -9,7 +9,6 @@ import MonitorCore
 struct AlertRouting {
     private let context: AlertContext
     private let channels: [String: MonitorConfig.Channel]
-    private let defaultChannels: [String]
     private let targets: [String: String]
     private let logger: Logger
     private let encoder: JSONEncoder
@@ -18,7 +17,6 @@ struct AlertRouting {
         let monitor = environment.config.monitor
         context = AlertContext(statusPageURL: monitor.publicURL, monitorHost: ProcessInfo.processInfo.hostName)
         channels = monitor.channels
-        defaultChannels = monitor.defaultAlerts
         logger = environment.logger
         var targets: [String: String] = [:]
         for (name, channel) in monitor.channels {
@@ -31,21 +29,21 @@ struct AlertRouting {
         encoder.outputFormatting = [.withoutEscapingSlashes]
     }
 
-    /// The monitor-was-down alert, to `monitor.default_alerts`.
-    func deliver(_ outage: OutageAlert, into writes: inout BatchWrites) {
-        for name in defaultChannels {
+    /// An alert that stands for many jobs (the monitor was down, a host is silent).
+    func deliver(_ alert: InhibitingAlert, to names: [String], into writes: inout BatchWrites) {
+        for name in names {
             guard let channel = channels[name], let target = targets[name] else { continue }
             let body: Data?
             switch channel.kind {
-            case .pagerduty: body = try? encoder.encode(outage.pagerDuty(routingKey: target, context: context))
-            case .slack: body = try? encoder.encode(outage.slack(context: context))
-            case .webhook: body = try? encoder.encode(outage.webhook(context: context))
+            case .pagerduty: body = try? encoder.encode(alert.pagerDuty(routingKey: target, context: context))
+            case .slack: body = try? encoder.encode(alert.slack(context: context))
+            case .webhook: body = try? encoder.encode(alert.webhook(context: context))
             }
             guard let body else { continue }
-            writes.delivery(channel: name, kind: channel.kind.rawValue, incident: OutageAlert.kind, job: "jobmond", event: "trigger",
-                            body: String(decoding: body, as: UTF8.self))
+            writes.delivery(channel: name, kind: channel.kind.rawValue, incident: alert.kind, job: alert.subject,
+                            event: alert.event.rawValue, body: String(decoding: body, as: UTF8.self))
         }
-        logger.warning("\(outage.summary); one alert instead of one per job")
+        logger.warning("\(alert.summary)\(alert.event == .trigger ? "; one alert instead of one per job" : "")")
     }
 
     func deliver(_ event: AlertEvent, _ incident: Incident, spec: JobSpec, into writes: inout BatchWrites) {

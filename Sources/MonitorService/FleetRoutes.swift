@@ -111,11 +111,12 @@ actor FleetMetrics {
         let store = environment.store
         let (changesCursor, tallyCursor) = (self.changesCursor, self.tallyCursor)
         let replica = environment.replica
-        let (monitors, changes, tally, outboxDepth, leader, backlog) = try await environment.shared.run { c in
+        let (monitors, changes, tally, outboxDepth, leader, backlog, spool) = try await environment.shared.run { c in
             (try store.loadMonitors(c), try Self.entries(of: store.changes, after: changesCursor, c),
              try Self.entries(of: store.tally, after: tallyCursor, c),
              try Self.backlog(of: store.outbox, group: AlertDispatcher.group, c),
-             try c.command(["GET", store.leader]).string, try Self.backlog(of: store.events, group: MonitorStore.group, c))
+             try c.command(["GET", store.leader]).string, try Self.backlog(of: store.events, group: MonitorStore.group, c),
+             try Self.spoolDepths(store.spool, c))
         }
         for (_, fields) in changes.entries where fields["to"] == JobState.missed.rawValue && (fields["alert"] ?? "").isEmpty {
             missed[fields["job"] ?? "", default: 0] += 1
@@ -133,10 +134,21 @@ actor FleetMetrics {
         }
         let snapshot = MetricsSnapshot(jobs: jobs, alertDeliveryFailures: deliveryFailures,
                                        alertsTotal: alerts, outboxDepth: outboxDepth, isLeader: leader == replica,
-                                       eventsBacklog: backlog)
+                                       eventsBacklog: backlog, spoolDepth: spool)
         snapshot.updates(since: previous).forEach(apply)
         previous = snapshot
         return registry.emitToString()
+    }
+
+    /// `<prefix>mon:spool`: host → reports waiting, written by the hosts themselves; a value
+    /// that is not a count is skipped.
+    private static func spoolDepths(_ key: String, _ c: RedisConnection) throws -> [String: Int64] {
+        let items = try c.command(["HGETALL", key]).array ?? []
+        var depths: [String: Int64] = [:]
+        for i in stride(from: 0, to: items.count - 1, by: 2) {
+            if let host = items[i].string, let depth = items[i + 1].string.flatMap({ Int64($0) }), depth >= 0 { depths[host] = depth }
+        }
+        return depths
     }
 
     /// Adds new tally entries to the totals; returns the runs each job finished since the last

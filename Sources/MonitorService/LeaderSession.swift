@@ -21,9 +21,12 @@ final class LeaderSession {
     private var lastAlive: Int64 = 0
     /// No leader ran from `from` to `to` (this session's start), longer than `outageMs`: the
     /// misses whose deadlines passed meanwhile are not paged one by one (`explained`) but in
-    /// one `OutageAlert` once the deadlines due at start-up have been looked at.
+    /// one `InhibitingAlert` once the deadlines due at start-up have been looked at.
     private var outage: (from: Int64, to: Int64)?
     private var explained: [String] = []
+    /// Which hosts went silent, and the misses of this round that wait for its end to know.
+    private var silence: HostSilence
+    private var held: [(job: String, incident: Incident)] = []
     /// A leader failover takes the 10 s lease; a minute without any leader is an outage.
     static let outageMs: Int64 = 60_000
     /// The previous batch's persist, still running while this one is read and applied.
@@ -41,7 +44,19 @@ final class LeaderSession {
         historyMs = Int64(environment.config.monitor.historyDays) * 86_400_000
         self.monitors = monitors
         alerts = AlertRouting(environment: environment)
-        for (job, monitor) in monitors { queue.schedule(job, at: monitor.nextDeadline) }
+        let rule = environment.config.monitor.hostSilence
+        silence = HostSilence(settings: .init(fraction: rule.fraction, minJobs: rule.minJobs, windowMs: rule.window.milliseconds))
+        var silentJobs: [String: [String]] = [:]
+        for (job, monitor) in monitors {
+            queue.schedule(job, at: monitor.nextDeadline)
+            if let (host, at) = monitor.lastReport { _ = silence.heard(from: host, at: at) }
+            if monitor.incident?.inhibitedBy == InhibitingAlert.hostSilent, let host = monitor.lastHost {
+                silentJobs[host, default: []].append(job)
+            }
+        }
+        for (host, jobs) in silentJobs {
+            silence.restore(host: host, jobs: jobs.sorted(), jobsOnHost: Self.jobs(on: host, in: monitors))
+        }
         let now = environment.clock()
         if let lastAlive, now - lastAlive >= Self.outageMs {
             outage = (lastAlive, now)
@@ -113,10 +128,14 @@ final class LeaderSession {
             }
             if let outage {
                 // Every deadline due at start-up has been looked at.
-                if !explained.isEmpty { alerts.deliver(OutageAlert(from: outage.from, to: outage.to, jobs: explained), into: &writes) }
+                if !explained.isEmpty {
+                    alerts.deliver(InhibitingAlert(.monitorDown(from: outage.from, to: outage.to), jobs: explained, at: now),
+                                   to: environment.config.monitor.defaultAlerts, into: &writes)
+                }
                 self.outage = nil
                 explained = []
             }
+            decideHeldMisses(now: now, into: &writes)
         }
         if now - lastAlive >= 5_000 {
             writes.alive()
@@ -175,6 +194,7 @@ final class LeaderSession {
         case .reload, .define:
             try await refreshDefinitions(&writes)
         case let .start(job, runID, host, startedAt, scheduledFor, fence, leaseMs):
+            heard(from: host, now: now, into: &writes)
             var monitor = known(job, now: now)
             let fresh = monitor.runningRuns[runID] == nil
             let actions = monitor.runStarted(runID: runID, host: host, at: startedAt, scheduledFor: scheduledFor, fence: fence,
@@ -182,6 +202,7 @@ final class LeaderSession {
             if fresh, let run = monitor.runningRuns[runID] { writes.run(job, run, finished: false) }
             settle(job, monitor, actions, into: &writes)
         case let .finish(job, runID, host, finishedAt, exitCode, signal, durationMs, outcome, outputTail):
+            heard(from: host, now: now, into: &writes)
             var monitor = known(job, now: now)
             let before = monitor.lastRun
             let listed = monitor.runningRuns[runID] != nil
@@ -194,6 +215,7 @@ final class LeaderSession {
             settle(job, monitor, actions, into: &writes)
         // The actions are computed first: `settle` must see the monitor *after* the event.
         case let .skip(job, host, at):
+            heard(from: host, now: now, into: &writes)
             var monitor = known(job, now: now)
             let actions = monitor.skipped(host: host, at: at)
             settle(job, monitor, actions, into: &writes)
@@ -280,15 +302,70 @@ final class LeaderSession {
                 guard let (event, incident) = action.alert else { continue }
                 if event == .trigger, let outage, incident.kind == .missed, let occurrence = incident.occurrence,
                    occurrence + monitor.spec.grace <= outage.to {
-                    monitors[job]?.inhibitIncident(by: OutageAlert.kind)
+                    monitors[job]?.inhibitIncident(by: InhibitingAlert.monitorDown)
                     explained.append(job)
                     continue
+                }
+                if event == .trigger, incident.kind == .missed {
+                    switch silence.missed(job: job, host: monitor.lastHost, due: incident.occurrence ?? writes.now) {
+                    case .page: break
+                    case .inhibit:
+                        monitors[job]?.inhibitIncident(by: InhibitingAlert.hostSilent)
+                        continue
+                    case .hold:
+                        held.append((job, incident))
+                        continue
+                    }
                 }
                 guard incident.inhibitedBy == nil else { continue }   // its trigger was never paged
                 alerts.deliver(event, incident, spec: monitor.spec, into: &writes)
             }
         }
         queue.schedule(job, at: monitor.nextDeadline)
+    }
+
+    /// A report from `host`: if it had gone silent, it is back, and the alert that said so resolves.
+    private func heard(from host: String, now: Int64, into writes: inout BatchWrites) {
+        guard let ended = silence.heard(from: host, at: now) else { return }
+        environment.logger.notice("host \(host) reports again")
+        let alert = InhibitingAlert(.hostSilent(host: host, lastHeard: ended.lastHeard, jobsOnHost: ended.jobsOnHost),
+                                    jobs: ended.jobs, event: .resolve, at: now)
+        alerts.deliver(alert, to: channels(of: ended.jobs), into: &writes)
+    }
+
+    /// The misses this round held because their host may be going silent: one host alert for
+    /// those it explains, the usual page for the others.
+    private func decideHeldMisses(now: Int64, into writes: inout BatchWrites) {
+        guard !held.isEmpty else { return }
+        let incidents = Dictionary(held.map { ($0.job, $0.incident) }, uniquingKeysWith: { $1 })
+        held = []
+        let monitors = self.monitors
+        for (host, entered, jobs) in silence.endRound(now: now, jobsOn: { Self.jobs(on: $0, in: monitors) }) {
+            if let entered {
+                for job in jobs { self.monitors[job]?.inhibitIncident(by: InhibitingAlert.hostSilent) }
+                let alert = InhibitingAlert(.hostSilent(host: host, lastHeard: entered.lastHeard, jobsOnHost: entered.jobsOnHost),
+                                            jobs: entered.jobs, at: now)
+                alerts.deliver(alert, to: channels(of: entered.jobs), into: &writes)
+                continue
+            }
+            for job in jobs {
+                guard let incident = incidents[job], let spec = monitors[job]?.spec else { continue }
+                alerts.deliver(.trigger, incident, spec: spec, into: &writes)
+            }
+        }
+    }
+
+    /// A host's scheduled jobs: those it ran last.
+    private static func jobs(on host: String, in monitors: MonitorTable) -> Int {
+        var count = 0
+        for (_, monitor) in monitors where monitor.spec.schedule != nil && monitor.lastHost == host { count += 1 }
+        return count
+    }
+
+    /// The channels of these jobs, each once, in the order the jobs name them.
+    private func channels(of jobs: [String]) -> [String] {
+        var seen: Set<String> = []
+        return jobs.flatMap { monitors[$0]?.spec.channels ?? [] }.filter { seen.insert($0).inserted }
     }
 
     /// Waits for the previous persist, then starts this one. Returns false when the lease turned

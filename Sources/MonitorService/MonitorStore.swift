@@ -38,6 +38,8 @@ public struct MonitorStore: Sendable {
     public var tally: String { prefix + "mon:tally" }
     /// When a leader last wrote (epoch ms, at least every 5 s): how long no monitor ran.
     public var alive: String { prefix + "mon:alive" }
+    /// Host → reports waiting in its spool, written by `jobrun`/`jobctl flush` (RunReporter).
+    public var spool: String { prefix + "mon:spool" }
     static let tallyLength = "100000"
     public func run(_ job: String, _ runID: String) -> String { prefix + "mon:run:\(job):\(runID)" }
     public func runs(_ job: String) -> String { prefix + "mon:runs:\(job)" }

@@ -50,7 +50,7 @@ public final class RunReporter {
     /// longer than the transports' timeouts.
     public func report(_ event: RunEvent) {
         if !spool.isEmpty, (try? spool.write(event)) != nil {
-            let r = flush(wait: false)
+            let r = flush(wait: false, host: event.host)
             if r.delivered > 0 { info("delivered \(r.delivered) spooled report(s)") }
             if r.remaining > 0 { info("\(r.remaining) report(s) still spooled in \(spool.directory)\(r.failure.map { ": \($0)" } ?? "")") }
             return
@@ -82,11 +82,24 @@ public final class RunReporter {
 
     /// Delivers the spool, oldest first; see `Spool.deliverAll`.
     /// A spooled event that reaches Redis unconfirmed is not spooled again: that is the copy.
-    public func flush(wait: Bool) -> Spool.FlushResult {
-        spool.deliverAll(wait: wait) { event in
+    /// Then tells the monitor how many reports still wait on `host` (`publishSpoolDepth`).
+    public func flush(wait: Bool, host: String) -> Spool.FlushResult {
+        let result = spool.deliverAll(wait: wait) { event in
             var unconfirmed: String?
             return deliver(event, unconfirmed: &unconfirmed)
         }
+        if !result.busy { publishSpoolDepth(host: host, remaining: result.remaining) }
+        return result
+    }
+
+    /// `<prefix>mon:spool` holds, per host, how many reports wait in its spool (jobmond exports
+    /// it as `jobwatch_spool_depth`); a host whose spool is empty has no entry. Written only
+    /// after a flush, so a run that found its spool empty pays nothing, and only when Redis
+    /// answers: a host cut off from Redis cannot say (its jobs go missed or lost instead).
+    private func publishSpoolDepth(host: String, remaining: Int) {
+        guard let master = redisMasters().first else { return }
+        let key = keyPrefix + "mon:spool"
+        _ = try? master.command(remaining > 0 ? ["HSET", key, host, String(remaining)] : ["HDEL", key, host])
     }
 
     /// `unconfirmed` says why, when Redis took the event but no replica acknowledged it.

@@ -7,6 +7,15 @@ import Glibc
 // it more start-up time than all of its own work (docs/BENCHMARKS.md), so the libraries it
 // uses build on this instead.
 
+/// This host's name as `jobrun` reports it: gethostname(2) directly, because Foundation's
+/// hostName may resolve the name through DNS, which a wrapper that runs on every cron tick must
+/// not wait for.
+public func systemHostName() -> String {
+    var buffer = [CChar](repeating: 0, count: 256)
+    guard gethostname(&buffer, buffer.count) == 0 else { return "localhost" }
+    return String(cString: buffer)
+}
+
 public enum FileSystem {
     /// The whole file, or nil if it cannot be opened or read.
     public static func contents(atPath path: String) -> [UInt8]? {

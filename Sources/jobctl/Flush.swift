@@ -3,6 +3,7 @@ import Foundation
 import JobwatchCore
 import RedisLease
 import Reporting
+import SystemSupport
 
 struct Flush: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,14 +16,13 @@ struct Flush: ParsableCommand {
     func run() throws {
         var config = try options.load()
         if let spoolDir { config.spoolDir = spoolDir }
-        var route = RunReporter.RedisRoute.unreachable
-        if config.report == .redis {
-            route = .topology(try RedisTopology.parse(config.redis).withPassword(try config.redisPassword?.resolve()))
-        }
+        // With `report: http` too: the spool's depth is told through Redis.
+        let route = RunReporter.RedisRoute.topology(try RedisTopology.parse(config.redis).withPassword(try config.redisPassword?.resolve()))
         let reporter = RunReporter(config: config, redis: route) { message in
             FileHandle.standardError.write(Data("jobctl: warning: \(message)\n".utf8))
         }
-        let result = reporter.flush(wait: true)
+        let host = ProcessInfo.processInfo.environment["JOBWATCH_HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? systemHostName()
+        let result = reporter.flush(wait: true, host: host)
         print("delivered \(result.delivered), \(result.remaining) remain in \(config.spoolDir)")
         if result.remaining > 0 {
             FileHandle.standardError.write(Data("jobctl: flush stopped: \(result.failure ?? "reports arrived faster than they could be delivered")\n".utf8))

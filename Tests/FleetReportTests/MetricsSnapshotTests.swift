@@ -59,6 +59,19 @@ final class MetricsSnapshotTests: XCTestCase {
         ])
     }
 
+    /// A host's spool depth as it last said; once it empties its series stays, at 0.
+    func testSpoolDepthPerHostDrainsToZero() {
+        let hosts = ["web1": Int64(40), "web2": 3]
+        let first = MetricsSnapshot(jobs: [], alertDeliveryFailures: [:], spoolDepth: hosts)
+        let web = { MetricLabel(name: "host", value: $0) }
+        XCTAssertEqual(first.updates(since: nil), [
+            .setGauge(JobwatchMetrics.spoolDepth, [web("web1")], 40), .setGauge(JobwatchMetrics.spoolDepth, [web("web2")], 3),
+        ])
+        let drained = MetricsSnapshot(jobs: [], alertDeliveryFailures: [:], spoolDepth: ["web2": 3])
+        XCTAssertEqual(drained.updates(since: first), [.setGauge(JobwatchMetrics.spoolDepth, [web("web1")], 0)])
+        XCTAssertEqual(drained.updates(since: drained), [])
+    }
+
     func testBucketsSpanOneSecondToSixHours() {
         XCTAssertEqual(JobwatchMetrics.runDurationBucketsMs.first, 1000)
         XCTAssertEqual(JobwatchMetrics.runDurationBucketsMs.last, 6 * 3_600_000)

@@ -32,6 +32,7 @@ final class ConfigurationDocsTests: XCTestCase {
         XCTAssertEqual(documented("`monitor.tokens[]`").sorted(), MonitorConfig.tokenKeys.sorted())
         XCTAssertEqual(documented("`monitor.channels.<name>`").sorted(), MonitorConfig.channelKeys.sorted())
         XCTAssertEqual(documented("`monitor.report`").sorted(), MonitorConfig.reportKeys.sorted())
+        XCTAssertEqual(documented("`monitor.host_silence`").sorted(), MonitorConfig.hostSilenceKeys.sorted())
         XCTAssertEqual(documented("## Jobs").sorted(), JobDefinition.keys.sorted())
     }
 }

@@ -11,7 +11,7 @@ final class DeployFilesTests: XCTestCase {
     private var exposed: Set<String> {
         [JobwatchMetrics.state, JobwatchMetrics.lastSuccess, JobwatchMetrics.runDuration, JobwatchMetrics.missed,
          JobwatchMetrics.failed, JobwatchMetrics.runs, JobwatchMetrics.alerts, JobwatchMetrics.outboxDepth,
-         JobwatchMetrics.deliveryFailures, JobwatchMetrics.leader, JobwatchMetrics.eventsBacklog]
+         JobwatchMetrics.deliveryFailures, JobwatchMetrics.leader, JobwatchMetrics.eventsBacklog, JobwatchMetrics.spoolDepth]
     }
 
     /// `jobwatch_…` names in a text, histogram suffixes folded onto their metric.

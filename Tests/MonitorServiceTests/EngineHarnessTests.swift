@@ -73,13 +73,13 @@ final class EngineHarness {
         XCTAssertFalse(reply.isError, "\(reply)")
     }
 
-    func start(_ job: String, _ runID: String, at ms: Int64 = Timestamp.nowMs()) throws {
-        try report(.start(job: job, runID: runID, host: "web1", pid: 42, startedAtMs: ms, scheduledFor: nil, fence: 1,
+    func start(_ job: String, _ runID: String, at ms: Int64 = Timestamp.nowMs(), host: String = "web1") throws {
+        try report(.start(job: job, runID: runID, host: host, pid: 42, startedAtMs: ms, scheduledFor: nil, fence: 1,
                           command: "true"))
     }
 
-    func finish(_ job: String, _ runID: String, exitCode: Int32 = 0) throws {
-        try report(.finish(job: job, runID: runID, host: "web1", exitCode: exitCode, signal: nil, durationMs: 5,
+    func finish(_ job: String, _ runID: String, exitCode: Int32 = 0, host: String = "web1") throws {
+        try report(.finish(job: job, runID: runID, host: host, exitCode: exitCode, signal: nil, durationMs: 5,
                            outcome: exitCode == 0 ? "success" : "failure", outputTail: "done\n"))
     }
 

@@ -148,6 +148,14 @@ final class FleetVisibilityTests: XCTestCase {
         XCTAssertEqual(sample(after, #"jobwatch_job_runs_total{job="burst",result="failure"}"#), "5", after)
         XCTAssertEqual(sample(after, #"jobwatch_job_failed_runs_total{job="burst"}"#), "5", after)
         XCTAssertEqual(sample(after, #"jobwatch_job_run_duration_seconds_count{job="burst"}"#), "51", after)
+
+        // Spool depths are what the hosts said (RunReporter writes them); an emptied one reads 0.
+        _ = try h.redis.cli("HSET", "jw:mon:spool", "web7", "12", "web8", "not-a-number")
+        let spooled = try h.request("GET", "/metrics", token: nil).text
+        XCTAssertEqual(sample(spooled, #"jobwatch_spool_depth{host="web7"}"#), "12.0", spooled)
+        XCTAssertNil(sample(spooled, #"jobwatch_spool_depth{host="web8"}"#), "a value that is no count is skipped")
+        _ = try h.redis.cli("HDEL", "jw:mon:spool", "web7")
+        XCTAssertEqual(sample(try h.request("GET", "/metrics", token: nil).text, #"jobwatch_spool_depth{host="web7"}"#), "0.0")
     }
 
     private func checkStatusPage(_ h: MonitorHarness) throws {

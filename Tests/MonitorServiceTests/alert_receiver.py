@@ -134,19 +134,27 @@ def check_slack(body):
 DIGEST_KEYS = {"event", "alert_event", "kind", "count", "jobs", "alerts", "part", "parts", "monitor_url"}
 
 
-OUTAGE_KEYS = {"event", "from", "to", "jobs", "summary", "monitor_url"}
+OUTAGE_KEYS = {"event", "action", "from", "to", "jobs", "summary", "monitor_url"}
+HOST_SILENT_KEYS = {"event", "action", "host", "last_heard", "jobs_on_host", "jobs", "summary", "monitor_url"}
 
 
 def check_webhook(body):
     if not isinstance(body, dict):
         return ["body is not an object"]
-    if body.get("event") == "monitor_down":
-        p = [f"monitor_down: unknown key {k}" for k in body if k not in OUTAGE_KEYS]
-        p += [f"monitor_down: {k} must be RFC 3339" for k in ("from", "to") if not (is_str(body.get(k)) and RFC3339.match(body[k]))]
+    if body.get("event") in ("monitor_down", "host_silent"):
+        event = body["event"]
+        keys = OUTAGE_KEYS if event == "monitor_down" else HOST_SILENT_KEYS
+        p = [f"{event}: unknown key {k}" for k in body if k not in keys]
+        if body.get("action") not in (("trigger",) if event == "monitor_down" else ("trigger", "resolve")):
+            p.append(f"{event}: action {body.get('action')!r}")
+        times = ("from", "to") if event == "monitor_down" else (("last_heard",) if "last_heard" in body else ())
+        p += [f"{event}: {k} must be RFC 3339" for k in times if not (is_str(body.get(k)) and RFC3339.match(body[k]))]
+        if event == "host_silent" and not (is_str(body.get("host")) and isinstance(body.get("jobs_on_host"), int)):
+            p.append("host_silent: host and jobs_on_host are required")
         if not (isinstance(body.get("jobs"), list) and body["jobs"] and all(is_str(j) for j in body["jobs"])):
-            p.append("monitor_down: jobs must be a non-empty list of names")
+            p.append(f"{event}: jobs must be a non-empty list of names")
         if not is_str(body.get("summary")):
-            p.append("monitor_down: summary must be a non-empty string")
+            p.append(f"{event}: summary must be a non-empty string")
         return p
     if body.get("event") == "digest":
         p = [f"digest: missing key {k}" for k in DIGEST_KEYS if k not in body]

@@ -1,5 +1,7 @@
 import Foundation
+import JobwatchCore
 import JobwatchTestSupport
+import RedisLease
 import XCTest
 
 /// The real `jobrun` and `jobctl` binaries reporting to a real Redis and a loopback monitor.
@@ -81,22 +83,28 @@ final class JobrunReportingTests: XCTestCase {
         let monitor = try MonitorReceiver()
         h.monitorURL = monitor.url
         try monitor.answer(500)
-        let http = ["JOBWATCH_REPORT": "http"]
+        let http = ["JOBWATCH_REPORT": "http", "JOBWATCH_HOST": "spoolhost"]
         for i in 0..<3 {
             let r = try h.jobrun(["viahttp", "--", "/bin/echo", "run \(i)"], environment: http)
             XCTAssertEqual(r.status, 0, r.stderrText)
         }
         XCTAssertEqual(h.spooled.count, 6)
         XCTAssertEqual(try h.events().count, 0, "report: http never touches the stream")
+        // Each run after the first found the spool in use and told Redis its depth.
+        let redis = RedisConnection(endpoint: RedisEndpoint(host: "127.0.0.1", port: h.redis.port))
+        func depth() throws -> String? { try redis.command(["HGET", "test:mon:spool", "spoolhost"]).string }
+        XCTAssertEqual(try depth(), "6")
 
         let stillDown = try h.jobctl(["flush"], environment: http)
         XCTAssertNotEqual(stillDown.status, 0)
         XCTAssertEqual(h.spooled.count, 6)
+        XCTAssertEqual(try depth(), "6")
 
         try monitor.answer(200)
         let flushed = try h.jobctl(["flush"], environment: http)
         XCTAssertEqual(flushed.status, 0, flushed.stderrText)
         XCTAssertTrue(flushed.stdoutText.contains("delivered 6, 0 remain"), flushed.stdoutText)
+        XCTAssertNil(try depth(), "an empty spool has no entry")
         let bodies = monitor.bodies(status: 200)
         XCTAssertEqual(bodies.count, 6)
         for (i, body) in bodies.enumerated() {
