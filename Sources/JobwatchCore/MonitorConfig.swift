@@ -16,14 +16,24 @@ public struct MonitorConfig: Sendable {
         public var target: Secret
         /// PagerDuty endpoint override (EU region); nil means the US default.
         public var url: String?
-        /// Storm control (Slack and webhook): at most `groupBurst` messages per `groupInterval`;
-        /// alerts beyond that wait for the window and go out as one digest per kind. 0: never.
+        /// Storm control (Slack and webhook): at most `groupBurst` messages per `groupInterval`
+        /// go out one by one; the alerts beyond wait `groupWait`, then go out as one digest per
+        /// group (`groupBy`), the next digests at most once per `groupInterval`. 0: never.
         public var groupBurst: Int = Channel.defaultGroupBurst
+        public var groupWait: Timespan = Channel.defaultGroupWait
         public var groupInterval: Timespan = Channel.defaultGroupInterval
+        /// What splits digests besides the event (trigger, repeat, resolve): `kind`, `host`.
+        public var groupBy: [GroupLabel] = [.kind]
+        /// Reminders (`realert_every`) of one job reach this channel at most this often; 0:
+        /// every reminder.
+        public var repeatInterval: Timespan = .zero
 
         public static let defaultGroupBurst = 10
+        public static let defaultGroupWait = Timespan(seconds: 10)
         public static let defaultGroupInterval = Timespan(seconds: 30)
     }
+
+    public enum GroupLabel: String, Sendable, CaseIterable { case kind, host }
 
     /// One "host X is silent" alert instead of a page per job (`HostSilence` in the monitor
     /// core): when at least `fraction` of a host's jobs, and at least `minJobs`, miss within
@@ -58,7 +68,8 @@ public struct MonitorConfig: Sendable {
 
     public static let keys = ["listen", "public_url", "tokens", "channels", "default_alerts", "public_status_page", "report", "history_days", "retry_initial", "retry_max", "host_silence"]
     public static let tokenKeys = ["name", "secret", "scopes"]
-    public static let channelKeys = ["type", "routing_key", "webhook_url", "url", "group_burst", "group_interval"]
+    public static let channelKeys = ["type", "routing_key", "webhook_url", "url", "group_burst", "group_wait", "group_interval",
+                                      "group_by", "repeat_interval"]
     public static let reportKeys = ["schedule", "timezone", "channels"]
     public static let hostSilenceKeys = ["fraction", "min_jobs", "window"]
     static let scopes = ["report", "read", "admin"]
@@ -104,14 +115,25 @@ public struct MonitorConfig: Sendable {
                 }
                 var channel = Channel(name: name, kind: kind, target: Secret(target), url: kind == .pagerduty ? c.string("url") : nil)
                 if kind == .pagerduty {
-                    for key in ["group_burst", "group_interval"] where c.node(key) != nil {
+                    for key in ["group_burst", "group_wait", "group_interval", "group_by"] where c.node(key) != nil {
                         file.problem("monitor.channels.\(name).\(key): PagerDuty channels are not grouped (PagerDuty groups by dedup key itself)",
                                      at: c.node(key))
                     }
                 } else {
                     channel.groupBurst = c.int("group_burst", range: 0...1000) ?? channel.groupBurst
+                    channel.groupWait = c.timespan("group_wait") ?? channel.groupWait
                     channel.groupInterval = c.timespan("group_interval", atLeast: Timespan(seconds: 1)) ?? channel.groupInterval
+                    if let labels = c.strings("group_by") {
+                        channel.groupBy = labels.compactMap { label in
+                            guard let known = GroupLabel(rawValue: label) else {
+                                file.problem("monitor.channels.\(name).group_by: unknown label \"\(label)\" (kind, host)", at: c.node("group_by"))
+                                return nil
+                            }
+                            return known
+                        }
+                    }
                 }
+                channel.repeatInterval = c.timespan("repeat_interval") ?? channel.repeatInterval
                 channels[name] = channel
             }
         }

@@ -45,6 +45,12 @@ public struct InhibitingAlert: Sendable, Equatable {
         }
     }
 
+    /// The silent host; nil for the monitor.
+    public var host: String? {
+        if case .hostSilent(let host, _, _) = cause { return host }
+        return nil
+    }
+
     public var dedupKey: String {
         switch cause {
         case .monitorDown(let from, _): return "jobwatch/monitor-down/\(from)"

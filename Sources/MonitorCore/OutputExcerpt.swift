@@ -20,7 +20,7 @@ public enum OutputExcerpt {
     }
 
     /// At most `limit` UTF-16 units (Slack counts characters that way), keeping the start.
-    static func prefix(_ text: String, utf16Limit limit: Int) -> String {
+    public static func prefix(_ text: String, utf16Limit limit: Int) -> String {
         guard text.utf16.count > limit else { return text }
         var result = ""
         var used = 0

@@ -108,7 +108,7 @@ public struct SlackMessage: Codable, Sendable, Equatable {
     }
 
     /// Plain text (headers) is never parsed for mentions, but control characters still go.
-    static func visible(_ text: String) -> String {
+    public static func visible(_ text: String) -> String {
         String(text.map { isControl($0) ? "\u{FFFD}" : $0 })
     }
 

@@ -2,10 +2,11 @@ import Foundation
 import JobwatchCore
 import MonitorCore
 
-/// What a lane sends for the alerts that waited in it: each alone when there is one (or the
-/// channel is not grouped), else one digest per kind and event (`missed` triggers, `failed`
-/// resolves…), in the order they came. A job appears at most once per round of digests, so a
-/// job's trigger still goes before its resolve.
+/// What a lane sends for the alerts that waited in it (`StormControl`): each alone when there
+/// is one (or the channel is not grouped), else one digest per group — the event (trigger,
+/// reminder, resolve) and the channel's `group_by` labels (`kind` by default, `host`) — in the
+/// order they came. A job appears at most once per round of digests, so a job's trigger still
+/// goes before its resolve.
 ///
 /// Slack: one Block Kit message naming every job (inline code, ≤ 2,900 characters per section,
 /// ≤ 45 sections per message; a bigger group continues in the next message). Webhook: one JSON
@@ -16,6 +17,7 @@ enum AlertDigest {
         let kind: MonitorConfig.ChannelKind
         let burst: Int
         let intervalMs: Int64
+        var groupBy: [MonitorConfig.GroupLabel] = [.kind]
     }
 
     struct Message {
@@ -61,7 +63,8 @@ enum AlertDigest {
         var order: [String] = []
         var groups: [String: [OutboxEntry]] = [:]
         for entry in round {
-            let key = entry.kind + "\u{1F}" + entry.event
+            let key = [entry.event, grouping.groupBy.contains(.kind) ? entry.kind : "",
+                       grouping.groupBy.contains(.host) ? entry.host : ""].joined(separator: "\u{1F}")
             if groups[key] == nil { order.append(key) }
             groups[key, default: []].append(entry)
         }
@@ -70,22 +73,34 @@ enum AlertDigest {
             guard members.count > 1 else { return members.map(single) }
             switch grouping.kind {
             case .slack: return slack(members, grouping, statusPageURL)
-            case .webhook: return webhook(members, statusPageURL)
+            case .webhook: return webhook(members, grouping, statusPageURL)
             case .pagerduty: return members.map(single)
             }
         }
     }
 
-    /// "12 jobs missed their run", "12 jobs recovered (missed)", "12 jobs still failed".
-    static func title(count: Int, kind: String, event: String) -> String {
+    /// "12 jobs missed their run", "12 jobs recovered (missed)", "12 jobs still failed"; a
+    /// digest of several kinds (`group_by` without `kind`) says "alerting"; one grouped by host
+    /// ends "on db1".
+    static func title(count: Int, kind: String?, event: String, host: String? = nil) -> String {
+        let place = host.map { $0.isEmpty ? "" : " on \($0)" } ?? ""
         switch event {
-        case "resolve": return "\(count) jobs recovered (\(kind))"
-        case "repeat": return "\(count) jobs still \(kind)"
+        case "resolve": return "\(count) jobs recovered" + (kind.map { " (\($0))" } ?? "") + place
+        case "repeat": return "\(count) jobs still \(kind ?? "alerting")" + place
         default:
-            let phrase = ["missed": "missed their run", "lost": "lost their run", "overdue": "are overdue",
-                          "late": "started late", "config_error": "have a configuration error"][kind] ?? kind
-            return "\(count) jobs \(phrase)"
+            let phrase = kind.map {
+                ["missed": "missed their run", "lost": "lost their run", "overdue": "are overdue",
+                 "late": "started late", "config_error": "have a configuration error"][$0] ?? $0
+            } ?? "alerting"
+            return "\(count) jobs \(phrase)" + place
         }
+    }
+
+    /// The title of one group's digest: its members share the event and the grouped labels.
+    private static func title(_ members: [OutboxEntry], _ grouping: Grouping) -> String {
+        let first = members[0]
+        return title(count: members.count, kind: grouping.groupBy.contains(.kind) ? first.kind : nil, event: first.event,
+                     host: grouping.groupBy.contains(.host) ? first.host : nil)
     }
 
     private static func slack(_ members: [OutboxEntry], _ grouping: Grouping, _ statusPageURL: String?) -> [Message] {
@@ -104,39 +119,42 @@ enum AlertDigest {
         let parts = stride(from: 0, to: sections.count, by: slackSectionsPerMessage).map {
             Array(sections[$0..<min($0 + slackSectionsPerMessage, sections.count)])
         }
-        let (kind, event) = (members[0].kind, members[0].event)
-        let title = title(count: members.count, kind: kind, event: event)
+        let event = members[0].event
+        let title = title(members, grouping)
         var note = "Grouped: more than \(grouping.burst) alerts within \(grouping.intervalMs / 1000) s on this channel."
         if let statusPageURL { note += " <\(SlackMessage.escaped(statusPageURL))|Status page>" }
         let encoder = JSONEncoder()
         return parts.enumerated().map { index, part in
             let heading = parts.count > 1 ? "\(title) (part \(index + 1) of \(parts.count))" : title
-            var blocks = [SlackMessage.Block(type: "header", text: .plain(String(heading.prefix(SlackMessage.headerLimit))))]
+            var blocks = [SlackMessage.Block(type: "header",
+                                             text: .plain(OutputExcerpt.prefix(SlackMessage.visible(heading), utf16Limit: SlackMessage.headerLimit)))]
             for section in part {
                 let names = section.map { "`\(SlackMessage.escaped($0.job))`" }.joined(separator: ", ")
                 blocks.append(.init(type: "section", text: .markdown(names)))
             }
             blocks.append(.init(type: "context", elements: [.markdown(note)]))
             let entries = part.flatMap { $0 }
-            let body = (try? encoder.encode(SlackMessage(text: heading, blocks: blocks))).map { String(decoding: $0, as: UTF8.self) }
+            let body = (try? encoder.encode(SlackMessage(text: SlackMessage.escaped(heading), blocks: blocks)))
+                .map { String(decoding: $0, as: UTF8.self) }
             return Message(entries: entries, body: body ?? "{}", event: event, about: "digest: \(heading)")
         }
     }
 
-    private static func webhook(_ members: [OutboxEntry], _ statusPageURL: String?) -> [Message] {
-        let (kind, event) = (members[0].kind, members[0].event)
+    private static func webhook(_ members: [OutboxEntry], _ grouping: Grouping, _ statusPageURL: String?) -> [Message] {
+        let (kind, event) = (grouping.groupBy.contains(.kind) ? members[0].kind : "mixed", members[0].event)
         let chunks = stride(from: 0, to: members.count, by: webhookAlertsPerMessage).map {
             Array(members[$0..<min($0 + webhookAlertsPerMessage, members.count)])
         }
         return chunks.enumerated().map { index, chunk in
             let alerts = chunk.map { (try? JSONSerialization.jsonObject(with: Data($0.body.utf8))) ?? $0.body }
-            let object: [String: Any] = [
+            var object: [String: Any] = [
                 "event": "digest", "alert_event": event, "kind": kind, "count": chunk.count, "jobs": chunk.map(\.job),
                 "alerts": alerts, "part": index + 1, "parts": chunks.count,
                 "monitor_url": statusPageURL.map { $0 as Any } ?? NSNull(),
             ]
+            if grouping.groupBy.contains(.host) { object["host"] = chunk[0].host }
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-            let about = "digest: \(title(count: chunk.count, kind: kind, event: event)) (part \(index + 1) of \(chunks.count))"
+            let about = "digest: \(title(chunk, grouping)) (part \(index + 1) of \(chunks.count))"
             return Message(entries: chunk, body: String(decoding: data, as: UTF8.self), event: event, about: about)
         }
     }

@@ -220,6 +220,8 @@ struct OutboxEntry: Sendable {
     /// The incident's kind (`missed`, `failed`, `lost`…); `unknown` in entries written before
     /// it was recorded.
     let kind: String
+    /// The job's last run's host ("" when none), for `group_by: [host]`.
+    let host: String
     let body: String
     /// Nil when the entry was trimmed away while pending: nothing left to send.
     let isDeleted: Bool
@@ -231,6 +233,7 @@ struct OutboxEntry: Sendable {
         job = f["job"] ?? ""
         event = f["event"] ?? ""
         kind = f["kind"] ?? "unknown"
+        host = f["host"] ?? ""
         body = f["body"] ?? ""
         isDeleted = entry.fields == nil
     }
@@ -280,8 +283,10 @@ struct DeliverySettings: Sendable {
     var channels: [String: Target] = [:]
     /// Channels whose secret could not be read, and why.
     var unusable: [String: String] = [:]
-    /// Storm control of the Slack and webhook channels that have it (`group_burst` > 0).
+    /// How the Slack and webhook channels that group (`group_burst` > 0) render digests.
     var grouping: [String: AlertDigest.Grouping] = [:]
+    /// Each channel's storm control; a channel without an entry sends each alert alone.
+    var storm: [String: StormControl.Settings] = [:]
     let statusPageURL: String?
     let retryInitialMs: Int64
     let retryMaxMs: Int64
@@ -291,10 +296,14 @@ struct DeliverySettings: Sendable {
         retryMaxMs = max(retryInitialMs, monitor.retryMax.milliseconds)
         statusPageURL = monitor.publicURL
         for (name, channel) in monitor.channels {
-            if channel.kind != .pagerduty, channel.groupBurst > 0 {
+            let grouped = channel.kind != .pagerduty && channel.groupBurst > 0
+            if grouped {
                 grouping[name] = AlertDigest.Grouping(kind: channel.kind, burst: channel.groupBurst,
-                                                      intervalMs: channel.groupInterval.milliseconds)
+                                                      intervalMs: channel.groupInterval.milliseconds, groupBy: channel.groupBy)
             }
+            storm[name] = StormControl.Settings(
+                burst: grouped ? channel.groupBurst : 0, waitMs: channel.groupWait.milliseconds,
+                intervalMs: channel.groupInterval.milliseconds, repeatIntervalMs: channel.repeatInterval.milliseconds)
             do {
                 let secret = try channel.target.resolve()
                 switch channel.kind {

@@ -41,7 +41,7 @@ struct AlertRouting {
             }
             guard let body else { continue }
             writes.delivery(channel: name, kind: channel.kind.rawValue, incident: alert.kind, job: alert.subject,
-                            event: alert.event.rawValue, body: String(decoding: body, as: UTF8.self))
+                            event: alert.event.rawValue, host: alert.host, body: String(decoding: body, as: UTF8.self))
         }
         logger.warning("\(alert.summary)\(alert.event == .trigger ? "; one alert instead of one per job" : "")")
     }
@@ -65,7 +65,7 @@ struct AlertRouting {
             }
             guard let body else { continue }
             writes.delivery(channel: name, kind: channel.kind.rawValue, incident: problem, job: incident.job, event: event.rawValue,
-                            body: String(decoding: body, as: UTF8.self))
+                            host: incident.lastRun?.host, body: String(decoding: body, as: UTF8.self))
         }
     }
 }

@@ -69,10 +69,11 @@ struct BatchWrites {
     }
 
     /// `kind`: the channel's type; `incident`: the alert's kind (`missed`, `failed`, `lost`…).
-    mutating func delivery(channel: String, kind: String, incident: String, job: String, event: String, body: String) {
+    /// `host`: the job's last run's (or the silent host), for channels grouped by host.
+    mutating func delivery(channel: String, kind: String, incident: String, job: String, event: String, host: String?, body: String) {
         alertCount += 1
         let arguments = [store.outbox, "*", "channel", channel, "type", kind, "kind", incident, "job", job, "event", event,
-                         "body", body]
+                         "host", host ?? "", "body", body]
         writes.command("XADD", arguments.count)
         for argument in arguments { writes.argument(argument) }
     }

@@ -6,13 +6,12 @@ import SystemSupport
 /// Sends one channel's alerts in stream order, retrying each message until the channel takes
 /// it or refuses it for good. A slow or failing channel holds up only its own lane.
 ///
-/// Storm control (Slack and webhook channels, `group_burst` / `group_interval`): a lane sends
-/// at most `group_burst` messages per `group_interval`. An alert on a quiet channel goes out at
-/// once, alone. When the budget is spent, alerts wait in the lane until the window allows the
-/// next message, and everything that waited goes out then as one digest per kind and event
-/// (`AlertDigest`): a storm's backlog is a few digests, never a queue of thousands of
-/// messages, so an unrelated alert on the same channel waits at most one `group_interval`.
-/// PagerDuty channels send one message per alert (PagerDuty groups by dedup key itself).
+/// Storm control (`StormControl`: Slack and webhook channels, `group_burst`, `group_wait`,
+/// `group_interval`, `group_by`; `repeat_interval` on every channel): an alert on a quiet
+/// channel goes out at once, alone; beyond the burst, alerts wait and go out as digests
+/// (`AlertDigest`), so a storm's backlog is a few digests, never a queue of thousands of
+/// messages. PagerDuty channels send one message per alert (PagerDuty groups by dedup key
+/// itself).
 struct ChannelLane: Sendable {
     let channel: String
     let dispatcher: AlertDispatcher
@@ -27,23 +26,28 @@ struct ChannelLane: Sendable {
     /// Until the lease is lost, shutdown, or the inbox is closed and empty.
     func drain() async {
         let sender = Sender(label: "jobmond.alerts.\(channel)")
-        var sent: [Int64] = []      // monotonic ms of this window's messages
+        var storm = StormControl(settings: .ungrouped)
         while await inbox.wait() {
-            let settings = dispatcher.currentSettings
-            let grouping = settings.grouping[channel]
-            if let grouping {
-                let now = monotonicMs()
-                sent.removeAll { $0 <= now - grouping.intervalMs }
-                if sent.count >= grouping.burst {
-                    guard await pause(ms: sent[0] + grouping.intervalMs - now) else { return }
-                    continue
-                }
-            }
-            for message in AlertDigest.messages(inbox.takeAll(), grouping: grouping, statusPageURL: settings.statusPageURL) {
-                guard await deliver(message, with: sender) else { return }
-                if message.body != nil { sent.append(monotonicMs()) }
+            storm.settings = dispatcher.currentSettings.storm[channel] ?? .ungrouped
+            guard await send(storm.arrived(inbox.takeAll(), now: monotonicMs()), &storm, with: sender) else { return }
+            while let due = storm.releaseAt {
+                guard await pause(ms: due - monotonicMs()) else { return }
+                guard await send(storm.release(inbox.takeAll(), now: monotonicMs()), &storm, with: sender) else { return }
             }
         }
+    }
+
+    /// False once this replica must stop sending.
+    private func send(_ plan: StormControl.Plan, _ storm: inout StormControl, with sender: Sender) async -> Bool {
+        await dispatcher.acknowledge(plan.dropped, result: nil)
+        let settings = dispatcher.currentSettings
+        let messages = plan.alone.flatMap { AlertDigest.messages([$0], grouping: nil, statusPageURL: nil) }
+            + AlertDigest.messages(plan.grouped, grouping: settings.grouping[channel], statusPageURL: settings.statusPageURL)
+        for message in messages {
+            guard await deliver(message, with: sender) else { return false }
+            storm.sent(at: monotonicMs())
+        }
+        return true
     }
 
     /// False once this replica must stop sending (lease lost, shutdown); the entries stay

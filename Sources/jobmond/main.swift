@@ -4,33 +4,56 @@ import Logging
 import MonitorService
 import ServiceLifecycle
 
-// jobmond [--config PATH] [--listen HOST:PORT] [--jobs-dir DIR]  (SPEC §3)
+// jobmond [--config PATH] [--listen HOST:PORT] [--jobs-dir DIR] [--check-config]  (SPEC §3)
 
-func fail(_ message: String) -> Never {
+let usage = """
+    usage: jobmond [--config PATH] [--listen HOST:PORT] [--jobs-dir DIR] [--check-config]
+
+      --config PATH        global config (default /etc/jobwatch/jobwatch.yaml or JOBWATCH_CONFIG)
+      --listen HOST:PORT   the HTTP API and status page (overrides monitor.listen)
+      --jobs-dir DIR       job definitions (overrides jobs_dir)
+      --check-config       validate the config, its secrets and jobs.d, then exit: 0 valid, 1 not
+      --version, --help
+    """
+
+func fail(_ message: String, status: Int32 = 2) -> Never {
     FileHandle.standardError.write(Data("jobmond: \(message)\n".utf8))
-    exit(2)
+    exit(status)
 }
 
-func option(_ name: String, in arguments: [String]) -> String? {
-    guard let i = arguments.firstIndex(of: name) else {
-        return arguments.first { $0.hasPrefix(name + "=") }.map { String($0.dropFirst(name.count + 1)) }
+/// `--name value` or `--name=value`; anything not known is an error, never ignored.
+func parse(_ arguments: [String]) -> (options: [String: String], flags: Set<String>) {
+    let valued: Set = ["--config", "--listen", "--jobs-dir"]
+    let bare: Set = ["--check-config", "--version", "--help", "-h"]
+    var (options, flags) = ([String: String](), Set<String>())
+    var rest = arguments[...]
+    while let argument = rest.popFirst() {
+        let (name, inline) = argument.firstIndex(of: "=").map { (String(argument[..<$0]), String(argument[argument.index(after: $0)...])) }
+            ?? (argument, nil)
+        if valued.contains(name) {
+            guard let value = inline ?? rest.popFirst() else { fail("\(name) needs a value\n\(usage)") }
+            options[name] = value
+        } else if bare.contains(argument) {
+            flags.insert(argument)
+        } else {
+            fail("unknown argument \"\(argument)\"\n\(usage)")
+        }
     }
-    guard i + 1 < arguments.count else { fail("\(name) needs a value") }
-    return arguments[i + 1]
+    return (options, flags)
 }
 
-let arguments = Array(CommandLine.arguments.dropFirst())
-if arguments.contains("--help") || arguments.contains("-h") {
-    print("usage: jobmond [--config PATH] [--listen HOST:PORT] [--jobs-dir DIR]")
+let (options, flags) = parse(Array(CommandLine.arguments.dropFirst()))
+if !flags.isDisjoint(with: ["--help", "-h"]) {
+    print(usage)
     exit(0)
 }
-if arguments.contains("--version") {
+if flags.contains("--version") {
     print(JobwatchVersion.current)
     exit(0)
 }
-let configPath = option("--config", in: arguments)
-let listenFlag = option("--listen", in: arguments)
-let jobsDirFlag = option("--jobs-dir", in: arguments)
+let configPath = options["--config"]
+let listenFlag = options["--listen"]
+let jobsDirFlag = options["--jobs-dir"]
 
 /// The file and environment, then the flags, which win over both (SPEC §1.1).
 func loadConfig() throws -> GlobalConfig {
@@ -39,6 +62,30 @@ func loadConfig() throws -> GlobalConfig {
     if let jobsDirFlag { config.jobsDir = jobsDirFlag }
     return config
 }
+
+/// `--check-config`: what jobmond would refuse or complain about at start, without starting:
+/// the config, the tokens, every channel's secret, every job file and the channels jobs name.
+func checkConfig() -> Never {
+    var problems: [String] = []
+    var config = GlobalConfig()
+    do { config = try loadConfig() } catch { fail("\(error)", status: 1) }
+    do { _ = try Authenticator(tokens: config.monitor.tokens) } catch { problems.append("monitor.tokens: \(error)") }
+    for (name, channel) in config.monitor.channels.sorted(by: { $0.key < $1.key }) {
+        do { _ = try channel.target.resolve() } catch { problems.append("monitor.channels.\(name): \(error)") }
+    }
+    let jobs = JobsDirectory.load(config.jobsDir, defaultTimezone: config.timezone)
+    problems += jobs.problems.map { "\($0)" }
+    for job in jobs.jobs {
+        for name in job.alerts ?? [] where config.monitor.channels[name] == nil {
+            problems.append("\(job.problem(at: "alerts", "alerts: unknown channel \"\(name)\""))")
+        }
+    }
+    for problem in problems { FileHandle.standardError.write(Data("jobmond: \(problem)\n".utf8)) }
+    print("checked \(config.sourcePath ?? "built-in defaults"), \(config.monitor.channels.count) channel(s) and "
+          + "\(jobs.jobs.count) job(s) in \(config.jobsDir): " + (problems.isEmpty ? "all valid" : "\(problems.count) problem(s)"))
+    exit(problems.isEmpty ? 0 : 1)
+}
+if flags.contains("--check-config") { checkConfig() }
 
 LoggingSystem.bootstrap { label in
     var handler = StreamLogHandler.standardError(label: label)

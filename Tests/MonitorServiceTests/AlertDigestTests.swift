@@ -8,10 +8,10 @@ final class AlertDigestTests: XCTestCase {
     private let hook = AlertDigest.Grouping(kind: .webhook, burst: 10, intervalMs: 30_000)
     private var serial = 0
 
-    private func entry(_ job: String, _ event: String = "trigger", kind: String = "missed") -> OutboxEntry {
+    private func entry(_ job: String, _ event: String = "trigger", kind: String = "missed", host: String = "") -> OutboxEntry {
         serial += 1
         let body = #"{"event":"\#(event)","job":"\#(job)","state":"\#(kind)","previous_state":"up","occurrence":null,"run":null,"monitor_url":null}"#
-        return OutboxEntry(StreamEntry(id: "1-\(serial)", fields: ["channel": "c", "job": job, "event": event, "kind": kind, "body": body]))
+        return OutboxEntry(StreamEntry(id: "1-\(serial)", fields: ["channel": "c", "job": job, "event": event, "kind": kind, "host": host, "body": body]))
     }
 
     func testOneAlertOrAnUngroupedChannelSendsEachAlone() {
@@ -59,5 +59,21 @@ final class AlertDigestTests: XCTestCase {
     func testWebhookDigestsCarryAtMostFiveHundredAlerts() {
         let messages = AlertDigest.messages((0..<1_200).map { entry("j\($0)") }, grouping: hook, statusPageURL: nil)
         XCTAssertEqual(messages.map(\.entries.count), [500, 500, 200])
+    }
+
+    /// `group_by: [host]`: one digest per host, whatever the kinds; `[]`: one per event.
+    func testGroupByHostOrNothingSplitsDigestsThatWay() throws {
+        let waiting = [entry("a", host: "db1"), entry("b", kind: "failed", host: "db1"), entry("c", host: "web<!here>"),
+                       entry("d", host: "web<!here>")]
+        let byHost = AlertDigest.Grouping(kind: .slack, burst: 10, intervalMs: 30_000, groupBy: [.host])
+        let messages = AlertDigest.messages(waiting, grouping: byHost, statusPageURL: nil)
+        XCTAssertEqual(messages.map(\.jobs), [["a", "b"], ["c", "d"]])
+        let second = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(messages[1].body!.utf8)) as? [String: Any])
+        XCTAssertEqual(second["text"] as? String, "2 jobs alerting on web&lt;!here&gt;", "a host name is escaped in mrkdwn")
+        let everything = AlertDigest.Grouping(kind: .webhook, burst: 10, intervalMs: 30_000, groupBy: [])
+        let one = AlertDigest.messages(waiting, grouping: everything, statusPageURL: nil)
+        XCTAssertEqual(one.map(\.jobs), [["a", "b", "c", "d"]])
+        let body = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(one[0].body!.utf8)) as? [String: Any])
+        XCTAssertEqual(body["kind"] as? String, "mixed")
     }
 }

@@ -23,7 +23,7 @@ final class AlertGroupingTests: XCTestCase {
     func testAStormArrivesAsDigestsNamingEveryJobOnceAndALaterFailureIsNotHeldUp() throws {
         var jobs = Dictionary(uniqueKeysWithValues: names.map { ($0, "{}\n") })
         jobs["other"] = "{}\n"
-        let h = try MonitorHarness(jobs: jobs, defaultAlerts: ["slack", "hook"], grouping: "group_burst: 2, group_interval: 4s")
+        let h = try MonitorHarness(jobs: jobs, defaultAlerts: ["slack", "hook"], grouping: "group_burst: 2, group_wait: 1s, group_interval: 4s")
         try h.start()
         for name in names {
             XCTAssertEqual(try h.request("POST", "/ping/\(name)/fail", token: "report-token").status, 202)

@@ -158,7 +158,7 @@ def check_webhook(body):
         return p
     if body.get("event") == "digest":
         p = [f"digest: missing key {k}" for k in DIGEST_KEYS if k not in body]
-        p += [f"digest: unknown key {k}" for k in body if k not in DIGEST_KEYS]
+        p += [f"digest: unknown key {k}" for k in body if k not in DIGEST_KEYS | {"host"}]
         alerts = body.get("alerts")
         if not isinstance(alerts, list) or not alerts or len(alerts) != body.get("count"):
             return p + ["digest: alerts must be a non-empty list of count alerts"]
