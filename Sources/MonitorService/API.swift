@@ -45,6 +45,10 @@ public struct MonitorAPI: Sendable {
         // First, so unknown routes and wrong methods get the JSON error shape too.
         router.add(middleware: JSONErrorMiddleware())
         router.get("/healthz") { _, _ in self.health() }
+        router.get("/openapi.yaml") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/yaml"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_yaml)))
+        }
 
         router.post("/api/v1/jobs/:job/runs/:run_id/start") { request, context in
             try await self.report(.start, request, context)
