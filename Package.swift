@@ -38,7 +38,10 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ],
+        // docs/openapi.yaml (through a symlink), compiled into the binary: served at
+        // GET /openapi.yaml by a jobmond that ships as one file.
+        resources: [.embedInCode("openapi.yaml")]),
         .target(name: "JobWrapper", dependencies: ["JobwatchCore", "RedisLease", "CProcess", "GELF", "Reporting", "SystemSupport"]),
 
         // Executables
@@ -73,7 +76,7 @@ let package = Package(
         .testTarget(name: "JobWrapperTests", dependencies: ["JobwatchTestSupport"], exclude: ["gelf_capture.py"]),
         .testTarget(name: "MonitorCoreTests", dependencies: ["MonitorCore"]),
         .testTarget(name: "FleetReportTests", dependencies: ["FleetReport"]),
-        .testTarget(name: "MonitorServiceTests", dependencies: ["MonitorService", "FleetReport", "JobwatchTestSupport"], exclude: ["alert_receiver.py"]),
+        .testTarget(name: "MonitorServiceTests", dependencies: ["MonitorService", "FleetReport", "JobwatchTestSupport"], exclude: ["alert_receiver.py", "schemathesis.toml"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "JobwatchTestSupport"]),
     ],
     swiftLanguageModes: [.v5]

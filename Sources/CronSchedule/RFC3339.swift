@@ -20,8 +20,13 @@ public func parseRFC3339(_ text: String) -> Int64? {
     parseRFC3339Milliseconds(text).map { Civil.floorDiv($0, 1000) }
 }
 
+/// The instants RFC 3339 can write in UTC (years 0000 to 9999), in epoch milliseconds.
+public let rfc3339Instants: Range<Int64> = -62_167_219_200_000 ..< 253_402_300_800_000
+
 /// Epoch milliseconds for an RFC 3339 timestamp, the fraction truncated to milliseconds.
-/// Works on the UTF-8 bytes: the monitor parses several per run report.
+/// Works on the UTF-8 bytes: the monitor parses several per run report. An offset that takes
+/// the instant out of `rfc3339Instants` (`9999-12-31T23:00:00-05:00`) makes it nil: every
+/// time taken is written back in UTC, and year 10000 cannot be.
 public func parseRFC3339Milliseconds(_ text: String) -> Int64? {
     var text = text
     return text.withUTF8 { parseRFC3339Milliseconds(utf8: $0) }
@@ -66,9 +71,12 @@ private struct RFC3339Parser {
             offset = sign * (offsetHours * 3600 + offsetMinutes * 60)
         }
         guard index == bytes.count else { return nil }
+        // A leap second ends a UTC day (RFC 3339 §5.7); it is taken as the next day's first.
+        if second == 60, Civil.floorMod(Int64(hour * 60 + minute - offset / 60), 1440) != 1439 { return nil }
         let days = Civil.days(year: Int64(year), month: month, day: day)
         let seconds = days * Civil.secondsPerDay + Int64(hour * 3600 + minute * 60 + second - offset)
-        return seconds * 1000 + Int64(ms)
+        let instant = seconds * 1000 + Int64(ms)
+        return rfc3339Instants.contains(instant) ? instant : nil
     }
 
     private func digit(_ c: UInt8) -> Int? {

@@ -1,3 +1,5 @@
+import CronSchedule
+
 /// One job as the monitor sees it (SPEC §3.1): a value that takes events and returns what
 /// the caller must do. Time is always a parameter (epoch milliseconds).
 ///
@@ -105,10 +107,12 @@ public struct JobMonitor: Codable, Sendable, Equatable {
         guard !finishedRunIDs.contains(runID) else { return [] }
         var actions: [MonitorAction] = []
         endPauseIfDue(at)
-        // Reports are anyone's to write: an absurd duration must not overflow.
+        // Reports are anyone's to write: an absurd duration must neither overflow nor start the
+        // run at a time no API answer can write (RFC 3339 has years 0000 to 9999).
         let (start, overflow) = at.subtractingReportingOverflow(durationMs)
-        var run = runningRuns.removeValue(forKey: runID)
-            ?? RunRecord(runID: runID, host: host ?? "unknown", startedAt: overflow ? (durationMs > 0 ? .min : .max) : start)
+        let earliest = rfc3339Instants.lowerBound, latest = rfc3339Instants.upperBound - 1
+        let startedAt = overflow ? (durationMs > 0 ? earliest : latest) : min(max(start, earliest), latest)
+        var run = runningRuns.removeValue(forKey: runID) ?? RunRecord(runID: runID, host: host ?? "unknown", startedAt: startedAt)
         overdueRunIDs.remove(runID)
         if run.lostAt != nil {
             // The host came back and its spool delivered the finish: the run was not lost after

@@ -41,10 +41,14 @@ public struct MonitorAPI: Sendable {
     }
 
     public func router() -> Router<MonitorRequestContext> {
-        let router = Router(context: MonitorRequestContext.self)
+        let router = Router(context: MonitorRequestContext.self, options: .autoGenerateHeadEndpoints)
         // First, so unknown routes and wrong methods get the JSON error shape too.
         router.add(middleware: JSONErrorMiddleware())
         router.get("/healthz") { _, _ in self.health() }
+        router.get("/openapi.yaml") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/yaml"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_yaml)))
+        }
 
         router.post("/api/v1/jobs/:job/runs/:run_id/start") { request, context in
             try await self.report(.start, request, context)
@@ -88,7 +92,25 @@ public struct MonitorAPI: Sendable {
             return jsonResponse(["job": job, "status": "resume accepted"], status: .accepted)
         }
         FleetRoutes(environment: environment, auth: auth).add(to: router)
+        Self.refuseOtherMethods(on: router)
         return router
+    }
+
+    /// Hummingbird answers a known path asked with a method it does not serve as an unknown
+    /// path (404); RFC 9110 wants 405 and the methods it does serve in `Allow`. HEAD is served
+    /// wherever GET is.
+    static func refuseOtherMethods(on router: Router<MonitorRequestContext>) {
+        let methods: [HTTPRequest.Method] = [.get, .head, .post, .put, .delete, .patch, .options, .trace, .init("QUERY")!]
+        for routes in Dictionary(grouping: router.routes, by: \.path.description).values {
+            var served = Set(routes.map(\.method))
+            if served.contains(.get) { served.insert(.head) }
+            let allow = served.map(\.rawValue).sorted().joined(separator: ", ")
+            for method in methods where !served.contains(method) {
+                router.on(routes[0].path, method: method) { _, _ -> Response in
+                    throw HTTPError(.methodNotAllowed, headers: [.allow: allow])
+                }
+            }
+        }
     }
 
     func health() -> Response {

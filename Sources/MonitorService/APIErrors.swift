@@ -31,7 +31,9 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as APIError {
             return Self.response(error.status, error.message)
         } catch let error as HTTPError {
-            return Self.response(error.status, error.body ?? Self.defaultMessage(error.status))
+            var response = Self.response(error.status, error.body ?? Self.defaultMessage(error.status))
+            response.headers.append(contentsOf: error.headers)
+            return response
         } catch let error as any HTTPResponseError {
             return Self.response(error.status, Self.defaultMessage(error.status))
         } catch {

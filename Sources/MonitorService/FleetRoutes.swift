@@ -1,3 +1,4 @@
+import CronSchedule
 import FleetReport
 import Foundation
 import Hummingbird
@@ -62,6 +63,7 @@ public struct FleetRoutes: Sendable {
         }
         let to = try instant("to", toText) ?? now
         let from = try instant("from", fromText) ?? to - defaultPeriodMs
+        guard rfc3339Instants.contains(from) else { throw APIError.badRequest("from: needed when to is within 7 days of year 0000") }
         guard from < to else { throw APIError.badRequest("from must be before to") }
         guard to - from <= maxPeriodMs else { throw APIError.badRequest("the period may be at most 366 days") }
         return (from, to)

@@ -143,19 +143,32 @@ struct ReportFields {
         return .text(s)
     }
 
-    func integer(_ name: String, atLeast minimum: Int64 = .min) throws -> RunEvent.Value {
+    func integer(_ name: String, atLeast minimum: Int64 = -Self.largestInteger) throws -> RunEvent.Value {
         guard let value = present(name) else { return .null }
-        // JSONSerialization gives NSNumber for numbers and booleans alike; only whole numbers pass.
-        guard let n = value as? NSNumber, Self.isWholeNumber(n), n.int64Value >= minimum else {
-            throw APIError.badRequest("\(name): expected an integer\(minimum == 0 ? " >= 0" : "")")
+        guard let n = (value as? NSNumber).flatMap(Self.wholeNumber), n >= minimum else {
+            throw APIError.badRequest("\(name): expected an integer from \(minimum) to \(Self.largestInteger)")
         }
-        return .number(n.int64Value)
+        return .number(n)
     }
 
-    /// `true` and `1.5` are NSNumbers too; their Objective-C type codes tell them apart.
-    static func isWholeNumber(_ n: NSNumber) -> Bool {
-        let code = UInt8(bitPattern: n.objCType.pointee)
-        return code != UInt8(ascii: "c") && code != UInt8(ascii: "B") && code != UInt8(ascii: "d") && code != UInt8(ascii: "f")
+    /// JSON's interoperable integers (RFC 7493): whole numbers within ±(2^53 - 1), where every
+    /// parser reads them exactly. Beyond, JSONSerialization itself hands over 2^63 and above
+    /// wrapped to negative and large negatives rounded, so they are refused, not stored changed.
+    static let largestInteger: Int64 = (1 << 53) - 1
+
+    /// A whole number as JSON Schema counts them: `1.0` and `1e3` too, not `1.5` or `true`.
+    /// JSONSerialization gives NSNumber for numbers and booleans alike; the Objective-C type
+    /// code tells booleans (c, B), doubles (d, f) and integers above Int64.max (Q) apart.
+    static func wholeNumber(_ n: NSNumber) -> Int64? {
+        let value: Int64
+        switch UInt8(bitPattern: n.objCType.pointee) {
+        case UInt8(ascii: "c"), UInt8(ascii: "B"), UInt8(ascii: "Q"): return nil
+        case UInt8(ascii: "d"), UInt8(ascii: "f"):
+            guard let whole = Int64(exactly: n.doubleValue) else { return nil }
+            value = whole
+        default: value = n.int64Value
+        }
+        return (-largestInteger...largestInteger).contains(value) ? value : nil
     }
 
     /// An RFC 3339 time, normalised to the UTC-with-milliseconds form every event carries.

@@ -37,6 +37,23 @@ final class RFC3339Tests: XCTestCase {
         }
     }
 
+    func testRejectsOffsetsThatLeaveYears0000To9999() {
+        XCTAssertEqual(parseRFC3339Milliseconds("0000-01-01T00:00:00Z"), rfc3339Instants.lowerBound)
+        XCTAssertEqual(parseRFC3339Milliseconds("9999-12-31T23:59:59.999Z"), rfc3339Instants.upperBound - 1)
+        XCTAssertEqual(parseRFC3339Milliseconds("9999-12-31T23:59:59+01:00"), rfc3339Instants.upperBound - 3_601_000)
+        for text in ["0000-01-01T00:00:00+00:01", "9999-12-31T23:59:59-00:01", "9999-12-31T23:59:60Z"] {
+            XCTAssertNil(parseRFC3339Milliseconds(text), text)
+        }
+    }
+
+    func testTakesLeapSecondsAtTheEndOfAUTCDayOnly() {
+        XCTAssertEqual(parseRFC3339("2016-12-31T23:59:60Z"), parseRFC3339("2017-01-01T00:00:00Z"))
+        XCTAssertEqual(parseRFC3339("2016-12-31T18:59:60-05:00"), parseRFC3339("2017-01-01T00:00:00Z"))
+        for text in ["2016-12-31T23:58:60Z", "2016-12-31T23:59:60+01:00", "4439-10-30T00:59:60.781311-23:25"] {
+            XCTAssertNil(parseRFC3339Milliseconds(text), text)
+        }
+    }
+
     func testRoundTrips() {
         for t in stride(from: Int64(-86_400 * 400), to: 4_102_444_800, by: 7_777_777) {
             for zone in ["Europe/Riga", "Australia/Lord_Howe", "America/Sao_Paulo"] {

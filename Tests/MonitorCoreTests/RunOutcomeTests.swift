@@ -98,13 +98,18 @@ final class RunOutcomeTests: XCTestCase {
         XCTAssertEqual(actions.raised.first?.lastRun?.host, "db1")
     }
 
-    func testAFinishWithAnAbsurdDurationDoesNotOverflow() throws {
+    func testAFinishWithAnAbsurdDurationStartsWithinRFC3339Years() throws {
         var monitor = JobMonitor(spec: try tenSecondJob(), firstSeen: 1_000)
         _ = monitor.runFinished(runID: "far", at: -62_135_596_800_000, exitCode: 0, signal: nil, outcome: .success,
                                 durationMs: .max)
-        XCTAssertEqual(monitor.lastRun?.startedAt, .min, "clamped, not trapped")
+        XCTAssertEqual(monitor.lastRun?.startedAt, rfc3339Instants.lowerBound, "clamped, not trapped")
         _ = monitor.runFinished(runID: "back", at: .max - 5, exitCode: 0, signal: nil, outcome: .success, durationMs: -10)
-        XCTAssertEqual(monitor.lastRun?.startedAt, .max)
+        XCTAssertEqual(monitor.lastRun?.startedAt, rfc3339Instants.upperBound - 1)
+        // POST …/finish takes durations up to 2^53 ms (285,000 years): the run must not start in
+        // year -283400, which the API would write as "-283400-02-23T22:02:08.793Z".
+        _ = monitor.runFinished(runID: "ages", at: 1_796_540_000_000, exitCode: 0, signal: nil, outcome: .success,
+                                durationMs: (1 << 53) - 1)
+        XCTAssertEqual(monitor.lastRun?.startedAt, rfc3339Instants.lowerBound)
     }
 
     func testSkipIsSeenButIsNotARun() throws {

@@ -8,8 +8,8 @@ import Glibc
 
 /// A real `jobmond` (the built binary, a child process) on a free port, with a real
 /// `redis-server`, a generated config and `jobs.d`, and the loopback alert receivers of
-/// `alert_receiver.py`. Tokens: `report-token` (report), `ops-token` (read, admin),
-/// `read-token` (read). Channels `pd`, `slack`, `hook` point at the receivers.
+/// `alert_receiver.py`. Tokens (`tokens`, by default): `report-token` (report), `ops-token`
+/// (read, admin), `read-token` (read). Channels `pd`, `slack`, `hook` point at the receivers.
 final class MonitorHarness {
     let redis: RedisServer
     let root: String
@@ -19,9 +19,17 @@ final class MonitorHarness {
 
     static let routingKey = "R0UT1NGKEY0123456789abcdefABCDEF"
 
+    static let tokens = [
+        "{ name: hosts, secret: report-token, scopes: [report] }",
+        "{ name: ops, secret: ops-token, scopes: [read, admin] }",
+        "{ name: viewer, secret: read-token, scopes: [read] }",
+    ]
+
     /// `grouping`: extra keys for the slack and hook channels (`group_burst: 2, group_interval: 3s`).
+    /// `tokens`: `monitor.tokens` entries as YAML flow mappings; none, no `tokens:` at all.
     init(jobs: [String: String] = [:], defaultAlerts: [String] = ["pd", "slack"], retryInitial: String = "100ms",
-         retryMax: String = "1s", grouping: String? = nil, publicStatusPage: Bool = false) throws {
+         retryMax: String = "1s", grouping: String? = nil, publicStatusPage: Bool = false,
+         tokens: [String] = MonitorHarness.tokens) throws {
         redis = try RedisServer()
         root = try TemporaryDirectory.make(prefix: "jobmond")
         port = try freePort()
@@ -41,11 +49,7 @@ final class MonitorHarness {
               public_url: https://jobs.example.com
               public_status_page: \(publicStatusPage)
               retry_initial: \(retryInitial)
-              retry_max: \(retryMax)
-              tokens:
-                - { name: hosts, secret: report-token, scopes: [report] }
-                - { name: ops, secret: ops-token, scopes: [read, admin] }
-                - { name: viewer, secret: read-token, scopes: [read] }
+              retry_max: \(retryMax)\(tokens.isEmpty ? "" : "\n  tokens:" + tokens.map { "\n    - " + $0 }.joined())
               channels:
                 pd: { type: pagerduty, routing_key: \(Self.routingKey), url: \(base)/pd }
                 slack: { type: slack, webhook_url: \(base)/slack\(grouping.map { ", " + $0 } ?? "") }
