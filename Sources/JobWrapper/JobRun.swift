@@ -58,6 +58,8 @@ public struct JobRun {
         }
 
         var env = environment
+        // Secrets given to jobrun are jobrun's: the job's own output and children never see them.
+        for secret in ["JOBWATCH_TOKEN", "JOBWATCH_REDIS_PASSWORD"] { env[secret] = nil }
         for (k, v) in job.env { env[k] = v }
         env["JOBWATCH_JOB"] = job.name
         env["JOBWATCH_RUN_ID"] = runID
@@ -73,6 +75,8 @@ public struct JobRun {
         } catch {
             lease.map { $0.client.release(keys: $0.keys, owner: $0.owner) }
             diagnostics.error("\(error)")
+            reports?.couldNotStart(because: "\(error)", scheduledFor: claimedOccurrence, fence: fence,
+                                   command: settings.argv.joined(separator: " "))
             return 127
         }
         diagnostics.info("running \(job.name) as run \(runID) (pid \(child.pid), fence \(fence))")

@@ -43,6 +43,15 @@ final class RunReports {
                                scheduledFor: scheduledFor, fence: fence, command: command, leaseMs: leaseMs))
     }
 
+    /// The command could not be started (not found, not executable): the monitor hears of a
+    /// run that failed at once, exit 127 like a shell's, with the reason as its output.
+    func couldNotStart(because reason: String, scheduledFor: Int64?, fence: Int64, command: String) {
+        reporter.report(.start(job: job, runID: runID, host: host, pid: 0, startedAtMs: Timestamp.nowMs(),
+                               scheduledFor: scheduledFor, fence: fence, command: command, leaseMs: nil))
+        reporter.report(.finish(job: job, runID: runID, host: host, exitCode: 127, signal: nil, durationMs: 0,
+                                outcome: "failure", outputTail: "jobrun: \(reason)\n"))
+    }
+
     func finished(_ ending: RunEnding, tail: OutputTail) {
         var signal: Int32?
         if case .signaled(let s) = ending.termination { signal = s }

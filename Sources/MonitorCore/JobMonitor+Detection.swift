@@ -7,7 +7,8 @@ extension JobMonitor {
         // Late is shown, never scheduled: a wake-up at every scheduled time would double the
         // timer load for a state that never alerts.
         if let expected = awaitedOccurrence(at: now), now >= expected { return .late }
-        if !runningRuns.isEmpty { return .running }
+        // A lost run stays listed (its late finish is still recognised) but runs nowhere.
+        if runningRuns.values.contains(where: { $0.lostAt == nil }) { return .running }
         return lastRun == nil ? .new : .up
     }
 

@@ -18,6 +18,10 @@ final class LeaderSession {
     private var queue = DeadlineQueue()
     private var alerts: AlertRouting
     private var lastClaim: Int64 = 0
+    private var lastTrim: Int64 = 0
+    /// Applied reports stay in the stream this long (to read back while investigating), then go:
+    /// their effect is in the state and the run records, and finish reports carry up to 64 KiB.
+    static let appliedKeptMs: Int64 = 600_000
     private var lastAlive: Int64 = 0
     /// No leader ran from `from` to `to` (this session's start), longer than `outageMs`: the
     /// misses whose deadlines passed meanwhile are not paged one by one (`explained`) but in
@@ -140,6 +144,11 @@ final class LeaderSession {
         if now - lastAlive >= 5_000 {
             writes.alive()
             lastAlive = now
+        }
+        if now - lastTrim >= 60_000 {
+            lastTrim = now
+            let (events, cutoff) = (store.events, now - Self.appliedKeptMs)
+            _ = try await worker.run { c in try MonitorStore.trimConsumed(c, stream: events, group: MonitorStore.group, olderThanMs: cutoff) }
         }
         if writes.isEmpty { return true }
         return try await persist(writes, waitForIt: read.count < batchSize)

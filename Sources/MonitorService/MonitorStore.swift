@@ -105,4 +105,38 @@ public struct MonitorStore: Sendable {
         } while cursor != "0"
         return monitors
     }
+
+    /// KEYS: stream   ARGV: group, cutoff stream id. Trims entries below the cutoff, but never
+    /// one the group has not read yet or still has pending.
+    static let trimScript = RedisScript("""
+        local function older(a, b)
+          local am, as = string.match(a, '^(%d+)-(%d+)$')
+          local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+          am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+          return am < bm or (am == bm and as < bs)
+        end
+        if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+        local cutoff = ARGV[2]
+        local found = false
+        for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
+          local info = {}
+          for i = 1, #g, 2 do info[g[i]] = g[i + 1] end
+          if info['name'] == ARGV[1] then
+            found = true
+            if older(info['last-delivered-id'], cutoff) then cutoff = info['last-delivered-id'] end
+          end
+        end
+        if not found then return 0 end
+        local pending = redis.call('XPENDING', KEYS[1], ARGV[1])
+        if pending[1] > 0 and older(pending[2], cutoff) then cutoff = pending[2] end
+        return redis.call('XTRIM', KEYS[1], 'MINID', cutoff)
+        """)
+
+    /// Removes entries older than `olderThanMs` (epoch ms) that `group` has read and
+    /// acknowledged; returns how many.
+    static func trimConsumed(_ c: RedisConnection, stream: String, group: String, olderThanMs: Int64) throws -> Int {
+        let reply = try c.evaluate(trimScript, keys: [stream], args: [group, "\(max(0, olderThanMs))-0"])
+        if case .error(let message) = reply { throw RedisError(.server, "trimming \(stream): \(message)") }
+        return reply.integer.map(Int.init) ?? 0
+    }
 }

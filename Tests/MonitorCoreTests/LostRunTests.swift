@@ -51,6 +51,20 @@ final class LostRunTests: XCTestCase {
         XCTAssertEqual(monitor.state(at: 40_000), .up)
     }
 
+    /// The next good run ends the incident; the lost run, still listed for its late finish, does
+    /// not make the job look running.
+    func testALaterSuccessResolvesTheLostRunAndTheJobIsUpNotRunning() throws {
+        var monitor = JobMonitor(spec: unscheduledJob(), firstSeen: 1_000)
+        runningWithLease(&monitor)
+        _ = monitor.leaseChecked(runID: "r1", heldUntil: nil, now: 18_000)
+        _ = monitor.runStarted(runID: "r2", host: "web4", at: 20_000, leaseMs: 6_000)
+        XCTAssertEqual(monitor.state(at: 20_000), .lost)
+        let actions = monitor.runFinished(runID: "r2", at: 21_000, exitCode: 0, signal: nil, outcome: .success, durationMs: 1_000)
+        XCTAssertEqual(actions.resolved.map(\.kind), [.lost])
+        XCTAssertEqual(monitor.state(at: 21_000), .up)
+        XCTAssertEqual(actions.changes.last?.to, .up)
+    }
+
     func testALateFailingFinishTurnsTheLostRunIntoAFailure() throws {
         var monitor = JobMonitor(spec: unscheduledJob(), firstSeen: 1_000)
         runningWithLease(&monitor)

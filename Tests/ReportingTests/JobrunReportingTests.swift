@@ -35,6 +35,24 @@ final class JobrunReportingTests: XCTestCase {
         XCTAssertEqual(try h.events().count, 2, "--no-monitor reports nothing")
     }
 
+    /// A command that cannot be started still reaches the monitor: a failed run, exit 127,
+    /// the reason as its output. And the secrets jobrun was given never reach the job.
+    func testACommandThatCannotStartReportsAFailureAndSecretsStayWithJobrun() throws {
+        let h = try ReportingHarness()
+        let missing = try h.jobrun(["ghost", "--", "/nonexistent/command"])
+        XCTAssertEqual(missing.status, 127, missing.stderrText)
+        let events = try h.events()
+        XCTAssertEqual(events.map { $0["type"] }, ["start", "finish"])
+        XCTAssertEqual(events[1]["exit_code"], "127")
+        XCTAssertEqual(events[1]["outcome"], "failure")
+        XCTAssertTrue(events[1]["output_tail"]?.contains("/nonexistent/command") == true, events[1]["output_tail"] ?? "")
+
+        let env = try h.jobrun(["env-dump", "--", "/usr/bin/env"])   // the harness gives jobrun JOBWATCH_TOKEN
+        XCTAssertEqual(env.status, 0, env.stderrText)
+        XCTAssertFalse(env.stdoutText.contains("JOBWATCH_TOKEN"), env.stdoutText)
+        XCTAssertTrue(env.stdoutText.contains("JOBWATCH_RUN_ID="), "the run's own variables are still there")
+    }
+
     func testARunThatFindsTheLockHeldReportsASkipSilently() throws {
         let h = try ReportingHarness()
         try h.redis.cli("SET", "test:lock:busy", "web9:123:someone", "PX", "60000")
