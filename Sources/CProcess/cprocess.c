@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <grp.h>
 
 int jw_spawn(const char *file, char *const argv[], char *const envp[],
              int stdout_fd, int stderr_fd, pid_t *pid_out) {
@@ -34,6 +35,58 @@ int jw_spawn(const char *file, char *const argv[], char *const envp[],
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
     return rc;
+}
+
+int jw_spawn_as(const char *file, char *const argv[], char *const envp[],
+                int stdout_fd, int stderr_fd, uid_t uid, gid_t gid,
+                const gid_t *groups, int ngroups, pid_t *pid_out) {
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) != 0) return errno;
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(report[0]);
+        close(report[1]);
+        return e;
+    }
+    if (pid == 0) {
+        // Only async-signal-safe calls from here to exec: the parent has threads.
+        sigset_t empty;
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        for (int sig = 1; sig < NSIG; sig++) sigaction(sig, &dfl, NULL);
+        sigemptyset(&empty);
+        sigprocmask(SIG_SETMASK, &empty, NULL);
+        setpgid(0, 0);
+        int e = 0;
+        if (dup2(stdout_fd, 1) < 0 || dup2(stderr_fd, 2) < 0) e = errno;
+        // Root's supplementary groups go: the job gets the user's own, then its gid, then its uid.
+        else if (setgroups((size_t)ngroups, groups) != 0 || setgid(gid) != 0 || setuid(uid) != 0) e = errno;
+        else if (uid != 0 && setuid(0) == 0) e = EPERM;
+        if (e == 0) {
+            int keep = report[1];
+            for (int fd = 3; fd < keep; fd++) close(fd);
+            close_range((unsigned)keep + 1, ~0U, 0);
+            execvpe(file, argv, envp);
+            e = errno;
+        }
+        (void)!write(report[1], &e, sizeof e);
+        _exit(127);
+    }
+    close(report[1]);
+    int e = 0;
+    ssize_t n;
+    do { n = read(report[0], &e, sizeof e); } while (n < 0 && errno == EINTR);
+    close(report[0]);
+    if (n == (ssize_t)sizeof e) {
+        // It never became the command: reap it here, the caller sees only the error.
+        int status;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+        return e;
+    }
+    *pid_out = pid;
+    return 0;
 }
 
 static void wrapper_signals(sigset_t *set) {

@@ -14,7 +14,8 @@ final class ChildProcess {
         let description: String
     }
 
-    init(argv: [String], environment: [String: String]) throws {
+    /// `user`: run as that user (`jw_spawn_as`); nil: as jobrun's own.
+    init(argv: [String], environment: [String: String], user: RunUser? = nil) throws {
         var out: [Int32] = [0, 0]
         var err: [Int32] = [0, 0]
         guard jw_pipe(&out) == 0 else { throw SpawnError(description: "pipe: \(String(cString: strerror(errno)))") }
@@ -29,7 +30,14 @@ final class ChildProcess {
             cEnv.forEach { free($0) }
         }
         var pid: pid_t = 0
-        let rc = jw_spawn(argv[0], cArgv, cEnv, out[1], err[1], &pid)
+        let rc: Int32
+        if let user {
+            rc = user.groups.withUnsafeBufferPointer {
+                jw_spawn_as(argv[0], cArgv, cEnv, out[1], err[1], user.uid, user.gid, $0.baseAddress, Int32($0.count), &pid)
+            }
+        } else {
+            rc = jw_spawn(argv[0], cArgv, cEnv, out[1], err[1], &pid)
+        }
         close(out[1])
         close(err[1])
         guard rc == 0 else {

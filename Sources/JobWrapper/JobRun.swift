@@ -60,6 +60,7 @@ public struct JobRun {
         var env = environment
         // Secrets given to jobrun are jobrun's: the job's own output and children never see them.
         for secret in ["JOBWATCH_TOKEN", "JOBWATCH_REDIS_PASSWORD"] { env[secret] = nil }
+        settings.runAs?.apply(to: &env)
         for (k, v) in job.env { env[k] = v }
         env["JOBWATCH_JOB"] = job.name
         env["JOBWATCH_RUN_ID"] = runID
@@ -71,7 +72,7 @@ public struct JobRun {
         let startedAtWall = Int64(time(nil))
         let child: ChildProcess
         do {
-            child = try ChildProcess(argv: settings.argv, environment: env)
+            child = try ChildProcess(argv: settings.argv, environment: env, user: settings.runAs)
         } catch {
             lease.map { $0.client.release(keys: $0.keys, owner: $0.owner) }
             diagnostics.error("\(error)")

@@ -19,6 +19,8 @@ struct RunSettings {
     let topology: RedisTopology
     /// `--no-monitor` turns off start/finish/skip reports (`--monitor URL` sets monitor_url).
     let reporting: Bool
+    /// `user:`, looked up here: a user this host lacks is a config problem, before any lease.
+    let runAs: RunUser?
 
     struct Problem: Error, CustomStringConvertible {
         let description: String
@@ -52,6 +54,7 @@ struct RunSettings {
         host = inv.host ?? env["JOBWATCH_HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? systemHostName()
         locking = !inv.noLock && job.lock == .exclusive
         reporting = !inv.noMonitor
+        runAs = try RunUser.resolve(job.user)
         lockTTL = inv.lockTTL ?? job.lockTTL
         lockWait = inv.lockWait ?? job.lockWait
         if let t = inv.timeout {

@@ -49,6 +49,8 @@ public struct JobDefinition: Sendable {
     public var env: [String: String] = [:]
     public var tags: [String] = []
     public var owner: String?
+    /// Run the command as this user (jobrun must run as root); nil: as whoever runs jobrun.
+    public var user: String?
     /// Where the file was read from, for messages; nil for a job known only from flags.
     public var sourcePath: String?
     /// Line and column of each key's value, so later cross-checks (unknown alert channel)
@@ -69,7 +71,7 @@ public struct JobDefinition: Sendable {
     public static let keys = [
         "description", "command", "schedule", "timezone", "grace", "max_runtime", "kill_on_timeout",
         "kill_after", "min_runtime", "lock", "lock_ttl", "lock_wait", "on_lock_lost", "hosts", "alerts",
-        "alert_after_failures", "realert_every", "env", "tags", "owner",
+        "alert_after_failures", "realert_every", "env", "tags", "owner", "user",
     ]
 
     /// Parses and validates one job file. Throws every problem found, each located.
@@ -138,6 +140,10 @@ public struct JobDefinition: Sendable {
         }
         tags = m.strings("tags") ?? tags
         owner = m.string("owner")
+        user = m.string("user")
+        if let user, user.isEmpty || user.contains(where: { $0 == ":" || $0 == "/" || $0.isWhitespace }) {
+            m.file.problem("user: \"\(user)\" is not a user name", at: m.node("user"))
+        }
         if killOnTimeout && maxRuntime == nil {
             m.file.problem("kill_on_timeout: needs max_runtime to know when to kill", at: m.keyNode("kill_on_timeout"))
         }

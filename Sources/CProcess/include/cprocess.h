@@ -10,6 +10,13 @@
 int jw_spawn(const char *file, char *const argv[], char *const envp[],
              int stdout_fd, int stderr_fd, pid_t *pid_out);
 
+/// As `jw_spawn`, but the child first takes the supplementary groups `groups`, then `gid`, then
+/// `uid` (and checks it cannot take root back) before it execs: a job run as another user.
+/// fork + exec, as posix_spawn cannot change users; an exec failure is returned, not a pid.
+int jw_spawn_as(const char *file, char *const argv[], char *const envp[],
+                int stdout_fd, int stderr_fd, uid_t uid, gid_t gid,
+                const gid_t *groups, int ngroups, pid_t *pid_out);
+
 /// Blocks the signals jobrun handles synchronously (TERM, INT, HUP, CHLD, QUIT) in the
 /// calling thread; threads created afterwards inherit the mask.
 void jw_block_wrapper_signals(void);
