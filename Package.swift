@@ -79,5 +79,5 @@ let package = Package(
         .testTarget(name: "MonitorServiceTests", dependencies: ["MonitorService", "FleetReport", "JobwatchTestSupport"], exclude: ["alert_receiver.py", "schemathesis.toml"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "JobwatchTestSupport"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

@@ -86,7 +86,7 @@ final class GELFEncoderTests: XCTestCase {
         XCTAssertEqual(parts.flatMap(\.shortMessage), line)
         for (index, part) in parts.enumerated() {
             XCTAssertLessThanOrEqual(part.shortMessage.count, GELFMessage.maxShortMessageBytes)
-            XCTAssertNotNil(String(validatingUTF8: part.shortMessage.map { CChar(bitPattern: $0) } + [0]))
+            XCTAssertNotNil(String(validatingCString: part.shortMessage.map { CChar(bitPattern: $0) } + [0]))
             XCTAssertEqual(part.fields, [GELFField("_line", 7), GELFField("_part", index + 1), GELFField("_parts", 4)])
         }
         let short = GELFMessage(host: "h", shortMessage: "short", timestamp: 1, level: 6)

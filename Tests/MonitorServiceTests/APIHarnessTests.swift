@@ -154,7 +154,7 @@ final class AlertReceivers {
         let portFile = directory + "/receiver.port"
         recordPath = directory + "/received.jsonl"
         scriptPath = directory + "/receiver-script.json"
-        FileManager.default.createFile(atPath: recordPath, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: recordPath, contents: nil))
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script, portFile, recordPath, scriptPath]

@@ -176,7 +176,7 @@ final class EngineRestartTests: EngineTestCase {
         // The leader goes away: the other takes over and carries on without paging again.
         let (leader, follower) = a.leadership.isLeader ? (a, b) : (b, a)
         await leader.stop()
-        XCTAssertTrue(try h.eventually(5) { follower.applier.isApplying })
+        XCTAssertTrue(h.eventually(5) { follower.applier.isApplying })
         try h.start("tick", "r")
         try h.finish("tick", "r")
         XCTAssertTrue(try h.eventually { try h.outbox().filter { $0.event == "resolve" }.count == 2 })

@@ -45,6 +45,6 @@ final class StatusPageBrowserTests: XCTestCase {
         let shot = try chromium(["--window-size=1280,800", "--screenshot=\(png)", url])
         XCTAssertEqual(shot.status, 0, shot.stderrText)
         let size = (try? FileManager.default.attributesOfItem(atPath: png)[.size] as? Int) ?? 0
-        XCTAssertGreaterThan(size ?? 0, 10_000, "a rendered screenshot")
+        XCTAssertGreaterThan(size, 10_000, "a rendered screenshot")
     }
 }

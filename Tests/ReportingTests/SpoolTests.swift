@@ -50,7 +50,7 @@ final class SpoolTests: XCTestCase {
         let dir = try TemporaryDirectory.make(prefix: "spool")
         var warnings: [String] = []
         let spool = Spool(directory: dir) { warnings.append($0) }
-        FileManager.default.createFile(atPath: dir + "/0000000000001-0000000001-000001.event", contents: Data("{\"type\": tru".utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/0000000000001-0000000001-000001.event", contents: Data("{\"type\": tru".utf8)))
         try spool.write(event(0))
         try spool.write(event(1))
         try spool.write(event(2))
@@ -70,7 +70,7 @@ final class SpoolTests: XCTestCase {
     func testAFullSpoolStillTakesEventsButSaysSo() throws {
         let dir = try TemporaryDirectory.make(prefix: "spool")
         for i in 0..<Spool.warnAbove {
-            FileManager.default.createFile(atPath: dir + "/" + String(format: "0000000000000-%010d-000000.event", i), contents: nil)
+            XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/" + String(format: "0000000000000-%010d-000000.event", i), contents: nil))
         }
         var warnings: [String] = []
         let spool = Spool(directory: dir) { warnings.append($0) }

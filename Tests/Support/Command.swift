@@ -37,7 +37,9 @@ public enum Command {
     }
 
     /// A started process whose output is collected on background threads.
-    public final class Running {
+    /// `out` and `err` are written by the reader threads before they leave `group`, and read
+    /// only after waiting for it.
+    public final class Running: @unchecked Sendable {
         public let process = Process()
         private let outPipe = Pipe()
         private let errPipe = Pipe()
@@ -67,7 +69,7 @@ public enum Command {
             drain(errPipe.fileHandleForReading) { self.err = $0 }
         }
 
-        private func drain(_ handle: FileHandle, into store: @escaping ([UInt8]) -> Void) {
+        private func drain(_ handle: FileHandle, into store: @escaping @Sendable ([UInt8]) -> Void) {
             group.enter()
             Thread.detachNewThread { [group] in
                 var bytes: [UInt8] = []
