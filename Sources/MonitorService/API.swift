@@ -156,7 +156,7 @@ public struct MonitorAPI: Sendable {
         } catch {
             throw APIError.badRequest("invalid definition: \(error)")
         }
-        for channel in definition.alerts ?? [] where environment.config.monitor.channels[channel] == nil {
+        for channel in definition.alerts ?? [] where environment.monitor.channels[channel] == nil {
             throw APIError.badRequest("alerts: unknown channel \"\(channel)\"")
         }
         let store = environment.store

@@ -29,7 +29,7 @@ public final class AlertDispatcher: Service, @unchecked Sendable {
         self.leadership = leadership
         // XREADGROUP BLOCK holds its connection; the timeout must outlast the block.
         reader = environment.makeWorker("redis-dispatch", timeoutMs: Self.pollMs + 4000)
-        settings = DeliverySettings(environment.config.monitor, logger: environment.logger)
+        settings = DeliverySettings(environment.monitor, logger: environment.logger)
     }
 
     /// SIGHUP: new channel URLs, keys and retry timings apply to the next attempt.
@@ -87,7 +87,7 @@ public final class AlertDispatcher: Service, @unchecked Sendable {
                     // Housekeeping: a failure is logged and retried in an hour, never allowed to
                     // hold up delivery.
                     trimmedAt = now
-                    let cutoff = now - Int64(environment.config.monitor.historyDays) * 86_400_000
+                    let cutoff = now - Int64(environment.monitor.historyDays) * 86_400_000
                     do {
                         let removed = try await reader.run { c in try Self.trimDelivered(c, outbox: outbox, olderThanMs: cutoff) }
                         if removed > 0 { logger.info("alert dispatch: trimmed \(removed) delivered alerts older than history_days") }

@@ -14,7 +14,7 @@ struct AlertRouting {
     private let encoder: JSONEncoder
 
     init(environment: MonitorEnvironment) {
-        let monitor = environment.config.monitor
+        let monitor = environment.monitor
         context = AlertContext(statusPageURL: monitor.publicURL, monitorHost: ProcessInfo.processInfo.hostName)
         channels = monitor.channels
         logger = environment.logger

@@ -29,9 +29,9 @@ public struct FleetRoutes: Sendable {
 
     public func add(to router: Router<MonitorRequestContext>) {
         router.get("/") { request, _ in
-            if !environment.config.monitor.publicStatusPage { try auth.require(.read, request) }
+            if !environment.monitor.publicStatusPage { try auth.require(.read, request) }
             let html = statusPage(jobs: try await history.statusRows(), now: environment.clock(),
-                                  publicURL: environment.config.monitor.publicURL)
+                                  publicURL: environment.monitor.publicURL)
             var response = Self.response(html, contentType: "text/html; charset=utf-8")
             // The page shows text hosts and jobs wrote (escaped); should anything slip through,
             // the browser still runs no script, loads nothing and cannot be framed.
@@ -47,7 +47,7 @@ public struct FleetRoutes: Sendable {
             try auth.require(.read, request)
             let (from, to) = try Self.period(request.uri.queryParameters.get("from"), request.uri.queryParameters.get("to"),
                                              now: environment.clock())
-            let report = try await history.report(from: from, to: to, timeZone: environment.config.monitor.report.timezone)
+            let report = try await history.report(from: from, to: to, timeZone: environment.monitor.report.timezone)
             return Self.response(report.rendered(as: .json), contentType: "application/json; charset=utf-8")
         }
     }

@@ -37,12 +37,12 @@ public final class JobRegistry: Sendable {
     /// Every definition the monitor should watch. `registered` is `mon:defs` (job → YAML).
     /// A broken file rejects only its own job; the others load as usual.
     public func definitions(registered: [String: String]) -> JobDefinitions {
-        let config = environment.config
+        let (config, monitor) = (environment.config, environment.monitor)
         let directory = JobsDirectory.load(config.jobsDir, defaultTimezone: config.timezone)
         var result = JobDefinitions()
         result.complete = directory.listed
         for definition in directory.jobs {
-            result.specs[definition.name] = JobSpec(definition, defaultChannels: config.monitor.defaultAlerts)
+            result.specs[definition.name] = JobSpec(definition, defaultChannels: monitor.defaultAlerts)
         }
         for problem in directory.problems {
             note(problem, into: &result)
@@ -50,7 +50,7 @@ public final class JobRegistry: Sendable {
         for (job, text) in registered where result.specs[job] == nil && result.rejected[job] == nil {
             do {
                 let definition = try JobDefinition.parse(text: text, path: "api/\(job).yaml", defaultTimezone: config.timezone)
-                result.specs[job] = JobSpec(definition, defaultChannels: config.monitor.defaultAlerts)
+                result.specs[job] = JobSpec(definition, defaultChannels: monitor.defaultAlerts)
             } catch let e as ConfigErrors {
                 e.errors.forEach { note($0, into: &result) }
             } catch {
@@ -58,7 +58,7 @@ public final class JobRegistry: Sendable {
             }
         }
         for (job, spec) in result.specs {
-            for channel in spec.channels where config.monitor.channels[channel] == nil {
+            for channel in spec.channels where monitor.channels[channel] == nil {
                 environment.logger.warning("job \(job) alerts unknown channel \(channel)")
             }
         }

@@ -45,10 +45,10 @@ final class LeaderSession {
         store = environment.store
         self.claimIdleMs = claimIdleMs
         self.batchSize = batchSize
-        historyMs = Int64(environment.config.monitor.historyDays) * 86_400_000
+        historyMs = Int64(environment.monitor.historyDays) * 86_400_000
         self.monitors = monitors
         alerts = AlertRouting(environment: environment)
-        let rule = environment.config.monitor.hostSilence
+        let rule = environment.monitor.hostSilence
         silence = HostSilence(settings: .init(fraction: rule.fraction, minJobs: rule.minJobs, windowMs: rule.window.milliseconds))
         var silentJobs: [String: [String]] = [:]
         for (job, monitor) in monitors {
@@ -134,7 +134,7 @@ final class LeaderSession {
                 // Every deadline due at start-up has been looked at.
                 if !explained.isEmpty {
                     alerts.deliver(InhibitingAlert(.monitorDown(from: outage.from, to: outage.to), jobs: explained, at: now),
-                                   to: environment.config.monitor.defaultAlerts, into: &writes)
+                                   to: environment.monitor.defaultAlerts, into: &writes)
                 }
                 self.outage = nil
                 explained = []
@@ -249,7 +249,7 @@ final class LeaderSession {
 
     private func defaultSpec(_ job: String) -> JobSpec {
         JobSpec(name: job, schedule: nil, timezone: environment.config.timezone,
-                channels: environment.config.monitor.defaultAlerts)
+                channels: environment.monitor.defaultAlerts)
     }
 
     /// Applies jobs.d and `mon:defs`: new jobs are watched from now, changed ones updated,

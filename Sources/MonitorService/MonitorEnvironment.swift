@@ -2,6 +2,7 @@ import Foundation
 import JobwatchCore
 import Logging
 import RedisLease
+import Synchronization
 
 /// Public API of this file (shared with the HTTP API, AlertDispatcher and `jobctl`):
 ///
@@ -9,6 +10,8 @@ import RedisLease
 ///         init(config: GlobalConfig, replica: String = MonitorEnvironment.defaultReplica(),
 ///              logger: Logger, clock: @escaping @Sendable () -> Int64 = Timestamp.nowMs)
 ///         var config: GlobalConfig; var prefix: String; var replica: String
+///         var monitor: MonitorConfig       // the `monitor:` section as last loaded (SIGHUP)
+///         func reload(_ monitor: MonitorConfig)
 ///         var logger: Logger; var clock: @Sendable () -> Int64
 ///         var shared: RedisWorker          // reads and XADDs from HTTP handlers
 ///         func makeWorker(_ name: String, timeoutMs: Int = 1000) -> RedisWorker  // a private connection
@@ -16,6 +19,7 @@ import RedisLease
 ///
 /// Where the monitor's Redis is (the `redis:` topology) and how its services reach it.
 public struct MonitorEnvironment: Sendable {
+    /// As loaded at start. Its `monitor:` section may be newer: read that through `monitor`.
     public var config: GlobalConfig
     public var prefix: String { config.keyPrefix }
     /// The consumer name in the `jobmond` group and the leader lease's owner value.
@@ -25,6 +29,24 @@ public struct MonitorEnvironment: Sendable {
     public var clock: @Sendable () -> Int64
     /// For HTTP handlers: short commands, pipelined across concurrent requests.
     public let shared: RedisWorker
+    private let current: Current
+
+    /// The `monitor:` section, shared by every copy of this environment and swapped whole by a
+    /// reload, so alert routing, the API and reports all see the same one.
+    private final class Current: Sendable {
+        let monitor: Mutex<MonitorConfig>
+        init(_ monitor: MonitorConfig) { self.monitor = Mutex(monitor) }
+    }
+
+    /// The `monitor:` section as last loaded: channels, tokens' config, default alerts,
+    /// storm control, host silence, the report. Redis, `key_prefix`, `jobs_dir` and the time
+    /// zone are read once, at start.
+    public var monitor: MonitorConfig { current.monitor.withLock { $0 } }
+
+    /// SIGHUP: a fresh `monitor:` section for everything that reads `monitor` from now on.
+    public func reload(_ monitor: MonitorConfig) {
+        current.monitor.withLock { $0 = monitor }
+    }
 
     public init(config: GlobalConfig, replica: String = MonitorEnvironment.defaultReplica(), logger: Logger,
                 clock: @escaping @Sendable () -> Int64 = { Timestamp.nowMs() }) {
@@ -33,6 +55,7 @@ public struct MonitorEnvironment: Sendable {
         self.logger = logger
         self.clock = clock
         shared = Self.worker(config: config, name: "redis-shared", timeoutMs: 1000)
+        current = Current(config.monitor)
     }
 
     public var store: MonitorStore { MonitorStore(prefix: prefix) }

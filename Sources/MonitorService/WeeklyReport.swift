@@ -43,9 +43,9 @@ public final class WeeklyReport: Service, @unchecked Sendable {
     }
 
     public func run() async throws {
-        var settings = environment.config.monitor.report
+        var settings = environment.monitor.report
         // The message is Slack Block Kit (a webhook receives it as is); PagerDuty takes events only.
-        let pagerDuty = settings.channels.filter { environment.config.monitor.channels[$0]?.kind == .pagerduty }
+        let pagerDuty = settings.channels.filter { environment.monitor.channels[$0]?.kind == .pagerduty }
         if !pagerDuty.isEmpty { environment.logger.warning("monitor.report.channels: \(pagerDuty) are PagerDuty; not sent there") }
         settings.channels.removeAll { pagerDuty.contains($0) }
         // A service that returns ends the whole ServiceGroup: with nothing to send, idle until shutdown.
@@ -91,7 +91,7 @@ public final class WeeklyReport: Service, @unchecked Sendable {
         // Cheap check first: every leader tick passes here, the report is computed only once.
         if try await environment.shared.command(["EXISTS", marker]).integer == 1 { return }
         let report = try await history.report(from: from, to: to, timeZone: settings.timezone)
-        let url = environment.config.monitor.publicURL
+        let url = environment.monitor.publicURL
         let message = SlackReport(report, statusPageURL: url)
         let body = String(decoding: try JSONEncoder().encode(message), as: UTF8.self)
         let me = environment.replica

@@ -119,6 +119,7 @@ hangup.setEventHandler {
     do {
         let fresh = try loadConfig()
         try auth.reload(tokens: fresh.monitor.tokens)
+        environment.reload(fresh.monitor)
         dispatcher.reload(fresh.monitor)
     } catch {
         logger.error("reload: config not changed: \(error)")
