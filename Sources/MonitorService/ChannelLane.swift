@@ -58,7 +58,7 @@ struct ChannelLane: Sendable {
             await dispatcher.acknowledge(message.entries, result: nil)
             return true
         }
-        var failures = 0
+        var attempts = DeliveryAttempts(initialMs: dispatcher.currentSettings.retryInitialMs, maxMs: dispatcher.currentSettings.retryMaxMs)
         while true {
             guard dispatcher.isLeader, !Task.isCancelled else { return false }
             let settings = dispatcher.currentSettings
@@ -82,10 +82,8 @@ struct ChannelLane: Sendable {
                 await dispatcher.acknowledge(message.entries, result: "refused")
                 return true
             case .retry(let hinted, let why):
-                let backoff = min(settings.retryMaxMs, settings.retryInitialMs << min(failures, 30))
-                let wait = hinted > 0 ? hinted : backoff
-                failures += 1
-                logger.warning("alert not delivered (attempt \(failures)), retrying in \(wait) ms: \(about): \(why)")
+                let wait = attempts.failed(hintedMs: hinted)
+                logger.warning("alert not delivered (attempt \(attempts.failures)), retrying in \(wait) ms: \(about): \(why)")
                 guard await pause(ms: wait) else { return false }
             }
         }
@@ -134,6 +132,21 @@ struct ChannelLane: Sendable {
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         guard let date = formatter.date(from: text) else { return nil }
         return min(max(0, Int64(date.timeIntervalSince1970 * 1000) - now), 3_600_000)
+    }
+}
+
+/// One message's retries, as a pure rule: the wait before the next attempt doubles from
+/// `retry_initial` up to `retry_max`, unless the channel said how long (`Retry-After`).
+struct DeliveryAttempts {
+    let initialMs: Int64
+    let maxMs: Int64
+    private(set) var failures = 0
+
+    /// A failed attempt; returns how long to wait before the next. `hintedMs` 0: no hint.
+    mutating func failed(hintedMs: Int64) -> Int64 {
+        let backoff = min(maxMs, initialMs << min(failures, 30))
+        failures += 1
+        return hintedMs > 0 ? hintedMs : backoff
     }
 }
 

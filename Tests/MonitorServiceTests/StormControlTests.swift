@@ -70,3 +70,17 @@ final class StormControlTests: XCTestCase {
         XCTAssertEqual(storm.arrived([entry("a", "resolve"), entry("a"), entry("b", "repeat")], now: 4_600_000).alone.count, 3)
     }
 }
+
+/// The retry rule alone: doubling from retry_initial, capped at retry_max, Retry-After first.
+final class DeliveryAttemptsTests: XCTestCase {
+    func testBackoffDoublesToTheCapAndAHintWins() {
+        var attempts = DeliveryAttempts(initialMs: 2_000, maxMs: 300_000)
+        XCTAssertEqual((0..<10).map { _ in attempts.failed(hintedMs: 0) },
+                       [2_000, 4_000, 8_000, 16_000, 32_000, 64_000, 128_000, 256_000, 300_000, 300_000])
+        XCTAssertEqual(attempts.failed(hintedMs: 1_500), 1_500, "Retry-After says how long")
+        XCTAssertEqual(attempts.failures, 11)
+        var long = DeliveryAttempts(initialMs: 10, maxMs: 1_000)
+        for _ in 0..<100 { _ = long.failed(hintedMs: 0) }
+        XCTAssertEqual(long.failed(hintedMs: 0), 1_000, "no overflow after many failures")
+    }
+}
