@@ -158,7 +158,7 @@ extension JobMonitor {
     }
 
     /// Why the monitor counts this finished run as a failure, or nil for a success.
-    func failureReason(of run: RunRecord) -> String? {
+    public func failureReason(of run: RunRecord) -> String? {
         switch run.outcome {
         case .success?, nil:
             if let minimum = spec.minRuntime, let duration = run.durationMs, duration < minimum {

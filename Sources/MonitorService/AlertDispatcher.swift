@@ -78,7 +78,11 @@ public final class AlertDispatcher: Service, @unchecked Sendable {
                     lanes[entry.channel]!.inbox.append(entry)
                 }
             }
-            let pending = try await reader.run { c in try Self.claimPending(c, outbox: outbox, consumer: me) }
+            let pending = try await reader.run { c in
+                let claimed = try Self.claimPending(c, outbox: outbox, consumer: me)
+                _ = try MonitorStore.forgetIdleConsumers(c, stream: outbox, group: Self.group, keeping: me)
+                return claimed
+            }
             enqueue(pending)
             var trimmedAt: Int64 = 0
             while leadership.isLeader, !Task.isCancelled {

@@ -87,9 +87,11 @@ struct BatchWrites {
 
     /// A run the core has just finished (once per run id: a repeated finish changes nothing and
     /// is not counted), for `/metrics`; committed with the batch that applied it.
-    mutating func finished(_ job: String, runID: String, outcome: String, durationMs: Int64?) {
+    /// `failed`: the monitor counts the run as a failure, which a success shorter than
+    /// `min_runtime` is too.
+    mutating func finished(_ job: String, runID: String, outcome: String, failed: Bool, durationMs: Int64?) {
         let arguments = [store.tally, "MAXLEN", "~", MonitorStore.tallyLength, "*", "type", "run", "job", job, "run_id", runID,
-                         "outcome", outcome, "duration_ms", durationMs.map(String.init) ?? ""]
+                         "outcome", outcome, "failed", failed ? "1" : "0", "duration_ms", durationMs.map(String.init) ?? ""]
         writes.command("XADD", arguments.count)
         for argument in arguments { writes.argument(argument) }
     }

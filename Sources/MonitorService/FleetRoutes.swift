@@ -162,7 +162,8 @@ actor FleetMetrics {
             case "run":
                 let (job, outcome) = (f["job"] ?? "", f["outcome"] ?? "")
                 runs[job, default: [:]][outcome, default: 0] += 1
-                if outcome != RunOutcome.success.rawValue { failed[job, default: 0] += 1 }
+                // Entries written before `failed` was recorded: a non-success is a failure.
+                if f["failed"].map({ $0 == "1" }) ?? (outcome != RunOutcome.success.rawValue) { failed[job, default: 0] += 1 }
                 if let ms = f["duration_ms"].flatMap({ Int64($0) }) {
                     finished[job, default: []].append(.init(runID: f["run_id"] ?? "", durationMs: ms))
                 }

@@ -75,6 +75,7 @@ final class LeaderSession {
             // From id 0: reports written before any jobmond ever ran are applied too.
             let created = try c.command(["XGROUP", "CREATE", store.events, MonitorStore.group, "0", "MKSTREAM"])
             if case .error(let e) = created, !e.hasPrefix("BUSYGROUP") { throw RedisError(.server, e) }
+            _ = try MonitorStore.forgetIdleConsumers(c, stream: store.events, group: MonitorStore.group, keeping: environment.replica)
             let alive = try c.command(["GET", store.alive]).integer
             var unreadable: [String] = []
             return (try store.loadMonitors(c) { unreadable.append($0) }, unreadable, alive)
@@ -219,7 +220,8 @@ final class LeaderSession {
                                               outcome: outcome, durationMs: durationMs, host: host, outputTail: outputTail)
             if let run = monitor.lastRun, run.runID == runID, run != before {
                 writes.run(job, run, finished: true, listed: listed)
-                writes.finished(job, runID: runID, outcome: run.outcome?.rawValue ?? outcome.rawValue, durationMs: run.durationMs)
+                writes.finished(job, runID: runID, outcome: run.outcome?.rawValue ?? outcome.rawValue,
+                                failed: monitor.failureReason(of: run) != nil, durationMs: run.durationMs)
             }
             settle(job, monitor, actions, into: &writes)
         // The actions are computed first: `settle` must see the monitor *after* the event.

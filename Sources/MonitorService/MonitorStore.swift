@@ -139,4 +139,22 @@ public struct MonitorStore: Sendable {
         if case .error(let message) = reply { throw RedisError(.server, "trimming \(stream): \(message)") }
         return reply.integer.map(Int.init) ?? 0
     }
+
+    /// Every jobmond start joins the groups under a new consumer name; a leader forgets those
+    /// of replicas gone for over an hour that hold nothing pending (entries a dead consumer
+    /// still holds are claimed first, never dropped). Returns how many it removed.
+    static func forgetIdleConsumers(_ c: RedisConnection, stream: String, group: String, keeping me: String,
+                                    idleMs: Int64 = 3_600_000) throws -> Int {
+        var removed = 0
+        for consumer in try c.command(["XINFO", "CONSUMERS", stream, group]).array ?? [] {
+            let fields = consumer.array ?? []
+            var info: [String: RedisReply] = [:]
+            for i in stride(from: 0, to: fields.count - 1, by: 2) { info[fields[i].string ?? ""] = fields[i + 1] }
+            guard let name = info["name"]?.string, name != me, info["pending"]?.integer == 0,
+                  let idle = info["idle"]?.integer, idle > idleMs else { continue }
+            _ = try c.command(["XGROUP", "DELCONSUMER", stream, group, name])
+            removed += 1
+        }
+        return removed
+    }
 }

@@ -158,6 +158,19 @@ final class FleetVisibilityTests: XCTestCase {
         XCTAssertEqual(sample(try h.request("GET", "/metrics", token: nil).text, #"jobwatch_spool_depth{host="web7"}"#), "0.0")
     }
 
+    /// A success under min_runtime is a failure to the monitor, and to its failure counter.
+    func testATooShortRunCountsAsAFailedRun() throws {
+        let h = try MonitorHarness(jobs: ["quick": "min_runtime: 1s\n"], defaultAlerts: [])
+        try h.start()
+        try report(h, "quick", "r1", start: nowMs(), ms: 20, exit: 0)
+        var metrics = ""
+        XCTAssertTrue(waitUntil(timeout: 10) {
+            metrics = (try? h.request("GET", "/metrics", token: nil).text) ?? ""
+            return metrics.contains(#"jobwatch_job_failed_runs_total{job="quick"} 1"#)
+        }, metrics)
+        XCTAssertTrue(metrics.contains(#"jobwatch_job_runs_total{job="quick",result="success"} 1"#), metrics)
+    }
+
     private func checkStatusPage(_ h: MonitorHarness) throws {
         XCTAssertEqual(try h.request("GET", "/", token: nil).status, 401, "needs read unless public_status_page")
         let page = try h.request("GET", "/", token: "read-token")

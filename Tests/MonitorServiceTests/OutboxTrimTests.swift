@@ -61,4 +61,21 @@ final class OutboxTrimTests: XCTestCase {
                        "without the dispatch group nothing is known to be delivered")
         XCTAssertEqual(try ids(), ["1000-0"])
     }
+
+    /// Consumers of replicas long gone are forgotten, unless they still hold entries.
+    func testIdleConsumersWithNothingPendingAreForgotten() throws {
+        for id in ["1000-0", "2000-0", "3000-0"] { try add(id) }
+        _ = try connection.command(["XGROUP", "CREATE", outbox, AlertDispatcher.group, "0"])
+        for consumer in ["gone", "holding", "me"] {
+            _ = try connection.command(["XREADGROUP", "GROUP", AlertDispatcher.group, consumer, "COUNT", "1", "STREAMS", outbox, ">"])
+        }
+        _ = try connection.command(["XACK", outbox, AlertDispatcher.group, "1000-0"])   // gone's entry
+        usleep(20_000)
+        XCTAssertEqual(try MonitorStore.forgetIdleConsumers(connection, stream: outbox, group: AlertDispatcher.group,
+                                                            keeping: "me", idleMs: 5), 1)
+        let names = try connection.command(["XINFO", "CONSUMERS", outbox, AlertDispatcher.group]).array?.compactMap {
+            $0.array?[1].string
+        }
+        XCTAssertEqual(names?.sorted(), ["holding", "me"])
+    }
 }
