@@ -32,8 +32,8 @@ public struct Incident: Codable, Sendable, Equatable {
     /// How many times it has been re-sent by `realert_every`.
     public var repeats: Int
     public var resolvedAt: Int64?
-    /// Why it is not paged (`monitor_down`: it happened while no jobmond ran, and one alert said
-    /// so for every job); nil for an incident paged as usual. Its resolve and repeats are not
+    /// Why it is not paged (`monitor_down`: it happened while no jobmond ran; `host_silent`: its
+    /// host went silent; one alert said so for every job); nil for an incident paged as usual. Its resolve and repeats are not
     /// paged either; a new problem of the job pages it after all.
     public var inhibitedBy: String?
 

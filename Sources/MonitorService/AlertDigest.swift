@@ -90,7 +90,7 @@ enum AlertDigest {
         default:
             let phrase = kind.map {
                 ["missed": "missed their run", "lost": "lost their run", "overdue": "are overdue",
-                 "late": "started late", "config_error": "have a configuration error"][$0] ?? $0
+                 "config_error": "have a configuration error"][$0] ?? $0
             } ?? "alerting"
             return "\(count) jobs \(phrase)" + place
         }

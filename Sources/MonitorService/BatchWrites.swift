@@ -107,12 +107,13 @@ struct BatchWrites {
                               leaderKey: String, owner: String) throws -> Bool {
         for _ in 0..<10 {
             let check = try c.pipeline([["WATCH", leaderKey], ["GET", leaderKey]])
+            let watched = c.generation
             if case .error(let message) = check[1] { throw RedisError(.server, "reading the leader lease: \(message)") }
             guard check[1].string == owner else {
                 _ = try c.command(["UNWATCH"])
                 return false
             }
-            if try commit(c, batch.writes) {
+            if try commit(c, batch.writes, onConnection: watched) {
                 for reply in try c.pipeline(batch.acks) where reply.isError {
                     throw RedisError(.server, "acknowledging a batch: \(reply)")
                 }
@@ -123,15 +124,16 @@ struct BatchWrites {
         throw RedisError(.server, "persisting a batch: the leader key kept changing")
     }
 
-    /// MULTI, the writes, EXEC. False when EXEC refused to run (the WATCHed key changed).
-    /// Redis runs every queued command even after one fails: such a batch is an error, left
-    /// unacknowledged so it is applied again, and the reason said loudly.
-    private static func commit(_ c: RedisConnection, _ writes: RESPBuffer) throws -> Bool {
+    /// MULTI, the writes, EXEC, on the connection that holds the WATCH (a reconnect in between
+    /// would run them unguarded: that throws instead). False when EXEC refused to run (the
+    /// WATCHed key changed). Redis runs every queued command even after one fails: such a batch
+    /// is an error, left unacknowledged so it is applied again, and the reason said loudly.
+    private static func commit(_ c: RedisConnection, _ writes: RESPBuffer, onConnection watched: Int) throws -> Bool {
         let multi = RESPBuffer([["MULTI"]])
         let exec = RESPBuffer([["EXEC"]])
         let last = writes.count + 1
         var executed = false
-        try c.pipeline([multi, writes, exec], resendOnReconnect: false) { index, reply in
+        try c.pipeline([multi, writes, exec], resendOnReconnect: false, onConnection: watched) { index, reply in
             if index == 0, reply.isError { throw RedisError(.server, "persisting a batch: MULTI answered \(reply.text)") }
             if index < last {
                 // Each queued command answers QUEUED; an error here (a command Redis rejects

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import RedisLease
 import ServiceLifecycle
+import SystemSupport
 
 /// Public API of this file:
 ///
@@ -19,7 +20,8 @@ public final class Leadership: Service, @unchecked Sendable {
     private let ttlMs: Int64
     private let renewEveryMs: Int64
     private let lock = NSLock()
-    /// Until when (epoch ms) the lease is certainly ours; 0 when it is not.
+    /// Until when (monotonic ms: a wall clock stepped back must not stretch it) the lease is
+    /// certainly ours; 0 when it is not.
     private var leaderUntil: Int64 = 0
     private var stopRequested = false
 
@@ -42,7 +44,7 @@ public final class Leadership: Service, @unchecked Sendable {
     public var isLeader: Bool {
         lock.lock()
         defer { lock.unlock() }
-        return environment.clock() < leaderUntil
+        return monotonicMs() < leaderUntil
     }
 
     public func run() async throws {
@@ -74,7 +76,7 @@ public final class Leadership: Service, @unchecked Sendable {
         let key = environment.store.leader
         let me = environment.replica
         let ttl = String(ttlMs)
-        let sentAt = environment.clock()
+        let sentAt = monotonicMs()
         do {
             let held = try await worker.run { c -> Bool in
                 if case .status = try c.command(["SET", key, me, "NX", "PX", ttl]) { return true }

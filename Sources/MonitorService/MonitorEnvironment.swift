@@ -4,7 +4,7 @@ import Logging
 import RedisLease
 import Synchronization
 
-/// Public API of this file (shared with the HTTP API, AlertDispatcher and `jobctl`):
+/// Public API of this file (shared with the HTTP API, AlertDispatcher and the tests):
 ///
 ///     public struct MonitorEnvironment: Sendable
 ///         init(config: GlobalConfig, replica: String = MonitorEnvironment.defaultReplica(),

@@ -3,7 +3,7 @@ import JobwatchCore
 import MonitorCore
 import RedisLease
 
-/// Public API of this file (shared with the HTTP API, AlertDispatcher and `jobctl`):
+/// Public API of this file (shared with the HTTP API, AlertDispatcher and the tests):
 ///
 ///     public struct MonitorStore: Sendable
 ///         init(prefix: String)

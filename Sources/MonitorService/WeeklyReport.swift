@@ -42,40 +42,58 @@ public final class WeeklyReport: Service, @unchecked Sendable {
         history = FleetHistory(environment: environment)
     }
 
+    /// Until shutdown. `monitor.report` is read again at every wake-up, so a SIGHUP that
+    /// changes its schedule or channels applies from the next one.
     public func run() async throws {
-        var settings = environment.monitor.report
-        // The message is Slack Block Kit (a webhook receives it as is); PagerDuty takes events only.
-        let pagerDuty = settings.channels.filter { environment.monitor.channels[$0]?.kind == .pagerduty }
-        if !pagerDuty.isEmpty { environment.logger.warning("monitor.report.channels: \(pagerDuty) are PagerDuty; not sent there") }
-        settings.channels.removeAll { pagerDuty.contains($0) }
-        // A service that returns ends the whole ServiceGroup: with nothing to send, idle until shutdown.
-        guard !settings.channels.isEmpty else { return try await gracefulShutdown() }
-        let report = settings
-        let schedule: Schedule
-        do {
-            schedule = try Schedule(report.schedule, timeZone: report.timezone)
-        } catch {
-            environment.logger.error("monitor.report: \(error); no weekly report will be sent")
-            return try await gracefulShutdown()
-        }
         try await cancelWhenGracefulShutdown {
+            var plan: (settings: MonitorConfig.WeeklyReport, schedule: Schedule?)?
             while !Task.isCancelled {
-                let now = self.environment.clock()
-                if self.leadership.isLeader, let due = Self.duePeriod(schedule, now: now) {
-                    do {
-                        try await self.send(from: due.from, to: due.to, settings: report)
-                    } catch is CancellationError {
-                        return
-                    } catch {
-                        self.environment.logger.warning("weekly report: \(error)")
-                    }
+                let settings = self.environment.monitor.report
+                if plan?.settings.schedule != settings.schedule || plan?.settings.timezone != settings.timezone
+                    || plan?.settings.channels != settings.channels {
+                    plan = (settings, self.schedule(settings))
+                    let pagerDuty = settings.channels.filter { self.environment.monitor.channels[$0]?.kind == .pagerduty }
+                    if !pagerDuty.isEmpty { self.environment.logger.warning("monitor.report.channels: \(pagerDuty) are PagerDuty; not sent there") }
                 }
-                // Wake at the next occurrence, but at least every second: leadership may
-                // arrive meanwhile, and a report still owed is then sent at once.
-                let next = (schedule.next(after: now / 1000) ?? Int64.max / 1000) * 1000
+                let now = self.environment.clock()
+                var next = now + 1000
+                if let schedule = plan?.schedule, let report = plan.map({ self.sendable($0.settings) }), !report.channels.isEmpty {
+                    if self.leadership.isLeader, let due = Self.duePeriod(schedule, now: now) {
+                        do {
+                            try await self.send(from: due.from, to: due.to, settings: report)
+                        } catch is CancellationError {
+                            return
+                        } catch {
+                            self.environment.logger.warning("weekly report: \(error)")
+                        }
+                    }
+                    next = (schedule.next(after: now / 1000) ?? Int64.max / 1000) * 1000
+                }
+                // Wake at the next occurrence, but at least every second: leadership or a reload
+                // may arrive meanwhile, and a report still owed is then sent at once.
                 try await Task.sleep(nanoseconds: UInt64(max(50, min(1000, next - now))) * 1_000_000)
             }
         }
+    }
+
+    /// The schedule, or nil (said once per change) when it does not parse.
+    private func schedule(_ settings: MonitorConfig.WeeklyReport) -> Schedule? {
+        do {
+            return try Schedule(settings.schedule, timeZone: settings.timezone)
+        } catch {
+            environment.logger.error("monitor.report: \(error); no weekly report will be sent")
+            return nil
+        }
+    }
+
+    /// The message is Slack Block Kit (a webhook receives it as is); PagerDuty takes events only.
+    private func sendable(_ settings: MonitorConfig.WeeklyReport) -> MonitorConfig.WeeklyReport {
+        let channels = environment.monitor.channels
+        let pagerDuty = settings.channels.filter { channels[$0]?.kind == .pagerduty }
+        guard !pagerDuty.isEmpty else { return settings }
+        var report = settings
+        report.channels.removeAll { pagerDuty.contains($0) }
+        return report
     }
 
     /// The period that ended at the latest occurrence, if that was recently enough to send.

@@ -22,6 +22,8 @@ public final class RedisConnection {
     public let timeoutMs: Int
     private let attempts: Int
     private var context: UnsafeMutablePointer<redisContext>?
+    /// Counts the connections opened: state tied to one (WATCH) is gone once it changes.
+    public private(set) var generation = 0
     private let locator: SentinelLocator?
     /// Monotonic ms after which the sentinels are asked again whether `endpoint` is the master.
     private var recheckAt: Int64 = 0
@@ -108,6 +110,7 @@ public final class RedisConnection {
         }
         redisSetTimeout(c, tv)
         context = c
+        generation += 1
         do {
             if let password = endpoint.password {
                 let auth = endpoint.user.map { ["AUTH", $0, password] } ?? ["AUTH", password]
@@ -192,12 +195,18 @@ public final class RedisConnection {
     /// (its index, the reply as hiredis parsed it). The same reconnect rule as
     /// `pipeline(_:resendOnReconnect:)`. If `read` throws, the connection is dropped: its
     /// remaining replies are never read.
-    public func pipeline(_ buffers: [RESPBuffer], resendOnReconnect: Bool = true,
+    ///
+    /// `onConnection`: send only on that connection (`generation`): a reconnect on the way (a
+    /// Sentinel failover noticed) throws instead, as a WATCH made on the old one is gone.
+    public func pipeline(_ buffers: [RESPBuffer], resendOnReconnect: Bool = true, onConnection: Int? = nil,
                          reading read: (Int, RedisReplyView) throws -> Void) throws {
         var failure: RedisError?
         for attempt in 0..<(resendOnReconnect ? 2 : 1) {
             do {
                 try connect()
+                if let onConnection, onConnection != generation {
+                    throw RedisError(.server, "the connection to Redis changed (now \(endpoint)); not sending on the new one")
+                }
                 guard let c = context else { throw RedisError(.unreachable, "not connected to Redis at \(endpoint)") }
                 for buffer in buffers where buffer.count > 0 {
                     precondition(buffer.isComplete, "RESPBuffer: a command is missing arguments")

@@ -27,6 +27,8 @@ final class FleetVisibilityTests: XCTestCase {
     func testReportStatusPageAndMetricsAfterRealRuns() throws {
         let h = try MonitorHarness(jobs: ["nightly": "{}\n", "tick": "schedule: \"every 2s\"\ngrace: 1s\n"], defaultAlerts: [])
         try h.start()
+        // The period starts after the leader loaded tick: occurrences before it are never expected.
+        XCTAssertTrue(waitUntil(timeout: 10) { h.state("tick") != nil })
         // Whole seconds: the report's JSON writes its period to the second.
         let from = (nowMs() / 1000 + 1) * 1000
         Thread.sleep(forTimeInterval: Double(from - nowMs()) / 1000 + 0.05)

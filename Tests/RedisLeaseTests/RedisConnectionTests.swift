@@ -15,6 +15,19 @@ final class RedisConnectionTests: XCTestCase {
         return server
     }
 
+    /// A pipeline tied to one connection (a WATCH made on it) is not sent on the next one.
+    func testAPipelineForAConnectionThatWasReplacedIsNotSent() throws {
+        let server = try startRedis()
+        let c = RedisConnection(endpoint: RedisEndpoint(host: "127.0.0.1", port: server.port), timeoutMs: 1000)
+        XCTAssertEqual(try c.command(["CLIENT", "SETNAME", "watched"]).string, "OK")
+        let first = c.generation
+        _ = try server.cli("CLIENT", "KILL", "SKIPME", "yes", "TYPE", "normal")
+        XCTAssertEqual(try c.command(["PING"]).string, "PONG", "reconnected")
+        XCTAssertEqual(c.generation, first + 1)
+        XCTAssertThrowsError(try c.pipeline([RESPBuffer([["SET", "written", "1"]])], onConnection: first) { _, _ in })
+        XCTAssertEqual(try c.command(["EXISTS", "written"]).integer, 0, "nothing sent on the new connection")
+    }
+
     func testRequirepassWithTheRightPassword() throws {
         let server = try startPasswordProtectedRedis("s3cret")
         let keys = uniqueKeys()
