@@ -59,6 +59,7 @@ let package = Package(
         .executableTarget(name: "jobmond", dependencies: [
             "MonitorService",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 

@@ -3,6 +3,7 @@ import JobwatchCore
 import Logging
 import MonitorService
 import ServiceLifecycle
+import UnixSignals
 
 // jobmond [--config PATH] [--listen HOST:PORT] [--jobs-dir DIR] [--check-config]  (SPEC §3)
 
@@ -109,30 +110,38 @@ do {
     server = try MonitorAPI(environment: environment, auth: auth, leadership: leadership).server(listen: config.monitor.listen)
 } catch { fail("\(error)") }
 
-// SIGHUP: tokens and channels here; job definitions on the leader, which re-reads jobs.d
-// (through the events stream, so a SIGHUP to a follower counts too). A config that no longer
-// loads keeps the running one, as a typo must not take the monitor down.
-signal(SIGHUP, SIG_IGN)
-let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-hangup.setEventHandler {
-    logger.notice("SIGHUP: reloading the config and jobs.d")
-    do {
-        let fresh = try loadConfig()
-        try auth.reload(tokens: fresh.monitor.tokens)
-        environment.reload(fresh.monitor)
-        dispatcher.reload(fresh.monitor)
-    } catch {
-        logger.error("reload: config not changed: \(error)")
+/// SIGHUP, as one of the group's services: the config file again (tokens, the `monitor:`
+/// section for routing, delivery and the API), then jobs.d on the leader, through the events
+/// stream, so a SIGHUP to a follower counts too. A config that no longer loads keeps the
+/// running one, as a typo must not take the monitor down.
+struct HangupReload: Service {
+    func run() async throws {
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        await cancelWhenGracefulShutdown {
+            for await _ in hangups {
+                logger.notice("SIGHUP: reloading the config and jobs.d")
+                do {
+                    let fresh = try loadConfig()
+                    try auth.reload(tokens: fresh.monitor.tokens)
+                    environment.reload(fresh.monitor)
+                    dispatcher.reload(fresh.monitor)
+                } catch {
+                    logger.error("reload: config not changed: \(error)")
+                }
+                await registry.reload()
+            }
+        }
     }
-    Task { await registry.reload() }
 }
-hangup.resume()
 
+// Until HangupReload listens, a SIGHUP (a reload right after start) must not end the daemon.
+signal(SIGHUP, SIG_IGN)
 let group = ServiceGroup(configuration: ServiceGroupConfiguration(
     services: [
         .init(service: leadership), .init(service: applier), .init(service: dispatcher), .init(service: server),
         .init(service: WeeklyReport(environment: environment, leadership: leadership)),
         .init(service: StreamRelay(environment: environment, leadership: leadership)),
+        .init(service: HangupReload()),
     ],
     gracefulShutdownSignals: [.sigterm, .sigint],
     logger: logger))
