@@ -40,27 +40,26 @@ public final class AlertDispatcher: Service, @unchecked Sendable {
 
     var currentSettings: DeliverySettings { lock.withLock { settings } }
 
+    /// Sends during each term this replica leads (`Leadership.eachTerm`), until shutdown.
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                guard self.leadership.isLeader else {
-                    try await Task.sleep(nanoseconds: 200_000_000)
-                    continue
-                }
-                do {
-                    try await self.leadTerm()
-                } catch is CancellationError {
-                    return
-                } catch {
-                    self.environment.logger.warning("alert dispatch: \(error)")
-                    try await Task.sleep(nanoseconds: 1_000_000_000)
+        await cancelWhenGracefulShutdown {
+            await self.leadership.eachTerm {
+                while !Task.isCancelled {
+                    do {
+                        try await self.leadTerm()
+                    } catch is CancellationError {
+                        return
+                    } catch {
+                        self.environment.logger.warning("alert dispatch: \(error)")
+                        try? await Task.sleep(nanoseconds: 1_000_000_000)
+                    }
                 }
             }
         }
     }
 
     /// One stretch as leader: claim what earlier leaders left pending, then follow the
-    /// stream, until the lease is lost.
+    /// stream, until the term ends (this task is cancelled; the lanes, its children, too).
     private func leadTerm() async throws {
         let outbox = environment.store.outbox
         let me = environment.replica
@@ -85,7 +84,7 @@ public final class AlertDispatcher: Service, @unchecked Sendable {
             }
             enqueue(pending)
             var trimmedAt: Int64 = 0
-            while leadership.isLeader, !Task.isCancelled {
+            while !Task.isCancelled {
                 let now = environment.clock()
                 if now - trimmedAt >= Self.trimEveryMs {
                     // Housekeeping: a failure is logged and retried in an hour, never allowed to
@@ -143,7 +142,6 @@ public final class AlertDispatcher: Service, @unchecked Sendable {
 
     // MARK: What lanes call back into
 
-    var isLeader: Bool { leadership.isLeader }
     var logger: Logger { environment.logger }
 
     /// `result`: `sent` or `refused` when a channel answered for good, counted for `/metrics`

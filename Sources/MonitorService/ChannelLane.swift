@@ -23,7 +23,7 @@ struct ChannelLane: Sendable {
         case permanent(status: Int?, String)
     }
 
-    /// Until the lease is lost, shutdown, or the inbox is closed and empty.
+    /// Until the term ends (cancelled), or the inbox is closed and empty.
     func drain() async {
         let sender = Sender(label: "jobmond.alerts.\(channel)")
         var storm = StormControl(settings: .ungrouped)
@@ -60,7 +60,7 @@ struct ChannelLane: Sendable {
         }
         var attempts = DeliveryAttempts(initialMs: dispatcher.currentSettings.retryInitialMs, maxMs: dispatcher.currentSettings.retryMaxMs)
         while true {
-            guard dispatcher.isLeader, !Task.isCancelled else { return false }
+            guard !Task.isCancelled else { return false }
             let settings = dispatcher.currentSettings
             let verdict: Verdict
             if let target = settings.channels[channel] {
@@ -89,15 +89,10 @@ struct ChannelLane: Sendable {
         }
     }
 
-    /// Sleeps in short steps so a lost lease or a shutdown is noticed within half a second.
+    /// False when the term ended meanwhile (the sleep is cancelled with it).
     private func pause(ms: Int64) async -> Bool {
-        var left = ms
-        while left > 0 {
-            let step = min(left, 500)
-            do { try await Task.sleep(nanoseconds: UInt64(step) * 1_000_000) } catch { return false }
-            left -= step
-            guard dispatcher.isLeader else { return false }
-        }
+        guard ms > 0 else { return !Task.isCancelled }
+        do { try await Task.sleep(nanoseconds: UInt64(ms) * 1_000_000) } catch { return false }
         return true
     }
 

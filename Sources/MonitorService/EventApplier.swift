@@ -1,12 +1,13 @@
 import Foundation
 import ServiceLifecycle
+import Synchronization
 
 /// Public API of this file:
 ///
-///     public final class EventApplier: Service, @unchecked Sendable
+///     public final class EventApplier: Service, Sendable
 ///         init(environment: MonitorEnvironment, leadership: Leadership, registry: JobRegistry,
 ///              claimIdleMs: Int64 = 5_000, batchSize: Int = 1_000)
-///         func run() async throws    // until shutdown; applies only while `leadership.isLeader`
+///         func run() async throws    // until shutdown; applies during each leadership term
 ///         var isApplying: Bool       // holds the leader's in-memory state right now
 ///
 /// Pause and resume are not calls: the API XADDs `MonitorStore.pauseEntry`/`resumeEntry`
@@ -19,7 +20,7 @@ import ServiceLifecycle
 /// due deadlines, then persist everything and acknowledge the batch in one atomic step. The
 /// persist runs on a connection of its own while the next batch is read and applied; the one
 /// after waits for it, so writes stay in order and a lost lease stops the session.
-public final class EventApplier: Service, @unchecked Sendable {
+public final class EventApplier: Service, Sendable {
     private let environment: MonitorEnvironment
     private let leadership: Leadership
     private let registry: JobRegistry
@@ -27,9 +28,7 @@ public final class EventApplier: Service, @unchecked Sendable {
     private let persister: RedisWorker
     private let claimIdleMs: Int64
     private let batchSize: Int
-    private let lock = NSLock()
-    private var applying = false
-    private var stopRequested = false
+    private let applying = Mutex(false)
 
     public init(environment: MonitorEnvironment, leadership: Leadership, registry: JobRegistry,
                 claimIdleMs: Int64 = 5_000, batchSize: Int = 1_000) {
@@ -43,61 +42,25 @@ public final class EventApplier: Service, @unchecked Sendable {
         persister = environment.makeWorker("redis-persist", timeoutMs: 5_000)
     }
 
-    public var isApplying: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return applying
-    }
+    public var isApplying: Bool { applying.withLock { $0 } }
 
-    /// Ends within a second of shutdown or cancellation: the loop never waits longer than that.
+    /// Applies during each term this replica leads (`Leadership.eachTerm`), until shutdown or
+    /// cancellation; a term's end cancels its session within about a second (a blocking read).
     public func run() async throws {
-        await withGracefulShutdownHandler {
-            do { try await self.loop() } catch {}
-        } onGracefulShutdown: {
-            self.requestStop()
+        await cancelWhenGracefulShutdown {
+            await self.leadership.eachTerm { await self.term() }
         }
         setApplying(false)
     }
 
-    private var shouldStop: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return stopRequested || Task.isCancelled
-    }
+    private func setApplying(_ value: Bool) { applying.withLock { $0 = value } }
 
-    private func requestStop() {
-        lock.lock()
-        stopRequested = true
-        lock.unlock()
-    }
-
-    private func setApplying(_ value: Bool) {
-        lock.lock()
-        applying = value
-        lock.unlock()
-    }
-
-    private func loop() async throws {
+    /// One term as leader: load the state from Redis, then apply events and deadlines until the
+    /// term ends or a write finds the lease gone. Redis trouble starts over from Redis, which
+    /// holds everything that counts.
+    private func term() async {
         var session: LeaderSession?
-        do {
-            try await lead(&session)
-        } catch {
-            await session?.drain()
-            throw error
-        }
-        await session?.drain()
-    }
-
-    private func lead(_ session: inout LeaderSession?) async throws {
-        while !shouldStop {
-            guard leadership.isLeader else {
-                if session != nil { environment.logger.notice("not the leader: stopped applying events") }
-                await session?.drain()
-                session = nil
-                setApplying(false)
-                try await Task.sleep(nanoseconds: 200_000_000)
-                continue
-            }
+        while !Task.isCancelled {
             do {
                 if session == nil {
                     session = try await LeaderSession.start(
@@ -107,18 +70,19 @@ public final class EventApplier: Service, @unchecked Sendable {
                 }
                 if try await session?.step() == false {
                     environment.logger.warning("leader lease lost while writing: dropping in-memory state")
-                    await session?.drain()
-                    session = nil
-                    setApplying(false)
+                    break
                 }
             } catch {
-                // Redis trouble: start over from Redis, which holds everything that counts.
+                guard !Task.isCancelled else { break }
                 environment.logger.error("event applier: \(error)")
                 await session?.drain()
                 session = nil
                 setApplying(false)
-                try await Task.sleep(nanoseconds: 1_000_000_000)
+                try? await Task.sleep(nanoseconds: 1_000_000_000)
             }
         }
+        if session != nil, Task.isCancelled { environment.logger.notice("not the leader: stopped applying events") }
+        await session?.drain()
+        setApplying(false)
     }
 }

@@ -10,6 +10,8 @@ import SystemSupport
 ///         init(environment: MonitorEnvironment, ttlMs: Int64 = 10_000, renewEveryMs: Int64 = 3_000)
 ///         var isLeader: Bool        // true only while the lease is certainly ours
 ///         func run() async throws   // acquire/renew until shutdown, then release
+///         func eachTerm(_ term: @escaping @Sendable () async -> Void) async
+///                                   // runs `term` for each stretch as leader, cancelled at its end
 ///
 /// The lease `<prefix>mon:leader` (`SET NX PX`, renewed by compare-and-pexpire). `isLeader`
 /// turns false on its own once the last successful renewal is older than the lease minus a
@@ -24,6 +26,9 @@ public final class Leadership: Service, @unchecked Sendable {
     /// certainly ours; 0 when it is not.
     private var leaderUntil: Int64 = 0
     private var stopRequested = false
+    /// Tasks waiting for the next renewal, gain or loss of the lease.
+    private var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+    private var lastWaiter = 0
 
     static let renew = RedisScript("""
         if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
@@ -91,12 +96,67 @@ public final class Leadership: Service, @unchecked Sendable {
     }
 
     private func update(_ until: Int64, wasLeader: Bool) {
-        lock.lock()
-        leaderUntil = until
-        lock.unlock()
+        let woken = lock.withLock {
+            leaderUntil = until
+            defer { waiters.removeAll() }
+            return Array(waiters.values)
+        }
+        woken.forEach { $0.resume() }
         if (until > 0) != wasLeader {
             environment.logger.notice(until > 0 ? "became the leader" : "lost the leader lease",
                                       metadata: ["replica": "\(environment.replica)"])
+        }
+    }
+
+    /// Runs `term` for each stretch of time this replica leads: started when the lease is
+    /// gained, cancelled when it is lost or runs out unrenewed (a replica cut off from Redis),
+    /// until this task is cancelled. A `term` that returns early is started again while the
+    /// lease lasts. No polling: it wakes on the lease's own renewals and on its expiry.
+    public func eachTerm(_ term: @escaping @Sendable () async -> Void) async {
+        while !Task.isCancelled {
+            while !isLeader {
+                await nextChange()
+                if Task.isCancelled { return }
+            }
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await term() }
+                group.addTask { await self.termEnded() }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+    }
+
+    /// Returns once the lease is no longer certainly ours, or when cancelled.
+    private func termEnded() async {
+        while isLeader, !Task.isCancelled {
+            let until = lock.withLock { leaderUntil }
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { try? await Task.sleep(nanoseconds: UInt64(max(1, until - monotonicMs())) * 1_000_000) }
+                group.addTask { await self.nextChange() }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+    }
+
+    /// Returns at the next renewal, gain or loss of the lease, or when cancelled.
+    private func nextChange() async {
+        let id = lock.withLock {
+            lastWaiter += 1
+            return lastWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let cancelled = lock.withLock {
+                    if Task.isCancelled { return true }
+                    waiters[id] = continuation
+                    return false
+                }
+                if cancelled { continuation.resume() }
+            }
+        } onCancel: {
+            lock.withLock { waiters.removeValue(forKey: id) }?.resume()
         }
     }
 

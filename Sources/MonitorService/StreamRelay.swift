@@ -6,9 +6,9 @@ import ServiceLifecycle
 
 /// Public API of this file:
 ///
-///     public final class StreamRelay: Service, @unchecked Sendable
+///     public final class StreamRelay: Service, Sendable
 ///         init(environment: MonitorEnvironment, leadership: Leadership)
-///         func run() async throws    // until shutdown; relays only while `leadership.isLeader`
+///         func run() async throws    // until shutdown; relays during each leadership term
 ///
 /// With several Redis masters (Redlock), `jobrun` reports to the first master, where the
 /// monitor keeps its state, and to the next master that answers when the first does not (a
@@ -17,12 +17,10 @@ import ServiceLifecycle
 /// applier reads it, then deletes it there: XADD first, XDEL after, so a crash in between
 /// delivers an entry twice, never zero times, and the monitor applies a run's start and finish
 /// once however often they arrive (by run id and event kind).
-public final class StreamRelay: Service, @unchecked Sendable {
+public final class StreamRelay: Service, Sendable {
     private let environment: MonitorEnvironment
     private let leadership: Leadership
     private let sources: [(endpoint: String, worker: RedisWorker)]
-    private let lock = NSLock()
-    private var stopRequested = false
 
     static let batch = 500
 
@@ -51,27 +49,21 @@ public final class StreamRelay: Service, @unchecked Sendable {
             try? await gracefulShutdown()
             return
         }
-        await withGracefulShutdownHandler {
-            await withTaskGroup(of: Void.self) { group in
-                for source in self.sources {
-                    group.addTask { await self.relay(from: source.endpoint, source.worker) }
+        await cancelWhenGracefulShutdown {
+            await self.leadership.eachTerm {
+                await withTaskGroup(of: Void.self) { group in
+                    for source in self.sources {
+                        group.addTask { await self.relay(from: source.endpoint, source.worker) }
+                    }
                 }
             }
-        } onGracefulShutdown: {
-            self.lock.withLock { self.stopRequested = true }
         }
     }
 
-    private var shouldStop: Bool { lock.withLock { stopRequested } || Task.isCancelled }
-
-    /// One master's stream, for the life of the daemon. Errors are logged once per outage.
+    /// One master's stream, for one leadership term. Errors are logged once per outage.
     private func relay(from endpoint: String, _ source: RedisWorker) async {
         var failing: String?
-        while !shouldStop {
-            guard leadership.isLeader else {
-                try? await Task.sleep(nanoseconds: 200_000_000)
-                continue
-            }
+        while !Task.isCancelled {
             do {
                 let moved = try await relayBatch(source)
                 if moved > 0 { environment.logger.notice("relayed \(moved) report(s) from \(endpoint)'s stream") }
