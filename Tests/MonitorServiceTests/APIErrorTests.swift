@@ -4,16 +4,7 @@ import JobwatchTestSupport
 import XCTest
 
 /// The API's refusals and intake, against a real jobmond (SPEC §3.2).
-final class APIErrorTests: XCTestCase {
-    var h: MonitorHarness!
-
-    override func setUpWithError() throws {
-        h = try MonitorHarness(jobs: ["nightly": "schedule: \"30 2 * * *\"\n"])
-        try h.start()
-    }
-
-    override func tearDown() { h = nil }
-
+final class APIErrorTests: NightlyMonitorTestCase {
     private func error(of r: HTTPSession.Response) -> String {
         ((try? JSONSerialization.jsonObject(with: Data(r.body))) as? [String: Any])?["error"] as? String ?? "<no error field: \(r.text)>"
     }

@@ -196,3 +196,15 @@ final class AlertReceivers {
         requests("/pd").filter { !accepted || (200..<300).contains($0.status) }
     }
 }
+
+/// A real jobmond watching one job, `nightly` ("30 2 * * *"), started afresh for each test.
+class NightlyMonitorTestCase: XCTestCase {
+    var h: MonitorHarness!
+
+    override func setUpWithError() throws {
+        h = try MonitorHarness(jobs: ["nightly": "schedule: \"30 2 * * *\"\n"])
+        try h.start()
+    }
+
+    override func tearDown() { h = nil }
+}

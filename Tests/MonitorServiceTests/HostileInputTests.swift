@@ -5,16 +5,7 @@ import XCTest
 
 /// Requests schemathesis (OpenAPITests) found handled wrongly, against a real jobmond: each was
 /// taken, and stored changed, or answered with something docs/openapi.yaml does not allow.
-final class HostileInputTests: XCTestCase {
-    var h: MonitorHarness!
-
-    override func setUpWithError() throws {
-        h = try MonitorHarness(jobs: ["nightly": "schedule: \"30 2 * * *\"\n"])
-        try h.start()
-    }
-
-    override func tearDown() { h = nil }
-
+final class HostileInputTests: NightlyMonitorTestCase {
     private func post(_ path: String, _ body: String, token: String = "report-token") throws -> HTTPSession.Response {
         try h.request("POST", path, token: token, body: Array(body.utf8))
     }
