@@ -66,6 +66,12 @@ let package = Package(
 
         // Tests
         .target(name: "JobwatchTestSupport", path: "Tests/Support"),
+        // The parsers' fuzz properties (docs/SECURITY.md): driven by libFuzzer through scripts/fuzz,
+        // replayed over Tests/FuzzCorpus by FuzzCorpusTests.
+        .systemLibrary(name: "CZlib", path: "Tests/Fuzz/CZlib"),
+        .target(name: "FuzzTargets", dependencies: [
+            "CronSchedule", "JobwatchCore", "GELF", "CZlib", "RedisLease", "CHiredis", "Reporting", "MonitorService",
+        ], path: "Tests/Fuzz/Targets"),
         .testTarget(name: "CronScheduleTests", dependencies: ["CronSchedule"], exclude: ["cronsim_oracle.py"]),
         .testTarget(name: "JobwatchCoreTests", dependencies: ["JobwatchCore"]),
         .testTarget(name: "RedisLeaseTests", dependencies: ["RedisLease", "JobwatchCore", "JobwatchTestSupport"]),
@@ -75,6 +81,16 @@ let package = Package(
         .testTarget(name: "FleetReportTests", dependencies: ["FleetReport"]),
         .testTarget(name: "MonitorServiceTests", dependencies: ["MonitorService", "FleetReport", "JobwatchTestSupport"], exclude: ["alert_receiver.py"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "JobwatchTestSupport"]),
+        .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"]),
     ],
     swiftLanguageModes: [.v5]
 )
+
+// The libFuzzer binary links only with -sanitize=fuzzer (which brings libFuzzer's driver), so it
+// exists only for scripts/fuzz, which sets JOBWATCH_FUZZ=1 and builds into .build-fuzz.
+if Context.environment["JOBWATCH_FUZZ"] == "1" {
+    package.targets += [
+        .systemLibrary(name: "CLibFuzzer", path: "Tests/Fuzz/CLibFuzzer"),
+        .executableTarget(name: "JobwatchFuzzer", dependencies: ["CLibFuzzer", "FuzzTargets"], path: "Tests/Fuzz/Fuzzer"),
+    ]
+}

@@ -68,8 +68,15 @@ private struct RFC3339Parser {
         guard index == bytes.count else { return nil }
         let days = Civil.days(year: Int64(year), month: month, day: day)
         let seconds = days * Civil.secondsPerDay + Int64(hour * 3600 + minute * 60 + second - offset)
-        return seconds * 1000 + Int64(ms)
+        // An offset (or a leap second) can carry the edge years past 0000...9999 in UTC, the
+        // form every report is normalised to and read back in: such a time has no UTC spelling.
+        let utc = seconds * 1000 + Int64(ms)
+        return Self.utcRange.contains(utc) ? utc : nil
     }
+
+    /// 0000-01-01T00:00:00.000Z ... 9999-12-31T23:59:59.999Z in epoch milliseconds.
+    private static let utcRange: ClosedRange<Int64> =
+        Civil.days(year: 0, month: 1, day: 1) * Civil.secondsPerDay * 1000 ... Civil.days(year: 10_000, month: 1, day: 1) * Civil.secondsPerDay * 1000 - 1
 
     private func digit(_ c: UInt8) -> Int? {
         c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") ? Int(c - UInt8(ascii: "0")) : nil
