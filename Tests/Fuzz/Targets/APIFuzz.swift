@@ -56,26 +56,26 @@ private func refusedOr<T>(_ decode: () throws -> T) -> T? {
 }
 
 private func checkReport(_ event: RunEvent, kind: RunEvent.Kind, job: String, runID: String?, body: [UInt8]) {
-    let label = "\(event) from \(String(decoding: body.prefix(2000), as: UTF8.self))"
+    func label() -> String { "\(event) from \(String(decoding: body.prefix(2000), as: UTF8.self))" }
     check(event.kind == kind && event.job == job && (runID == nil || event.runID == runID) && isValidRunID(event.runID),
-          "not the path's job and run: \(label)")
-    check(!event.host.isEmpty, "no host: \(label)")
-    check(event.fields.map(\.name) == kind.fieldNames, "fields out of order: \(label)")
+          "not the path's job and run: \(label())")
+    check(!event.host.isEmpty, "no host: \(label())")
+    check(event.fields.map(\.name) == kind.fieldNames, "fields out of order: \(label())")
     let timeNames = ["ts", "started_at", "scheduled_for", "finished_at"]
     let times = [("ts", RunEvent.Value.text(event.ts))] + event.fields.filter { timeNames.contains($0.name) }.map { ($0.name, $0.value) }
     for case let (name, .text(time)) in times {
-        check(millis(time).map(Timestamp.format(ms:)) == time, "\(name) \"\(time)\" is not in the one UTC form: \(label)")
+        check(millis(time).map(Timestamp.format(ms:)) == time, "\(name) \"\(time)\" is not in the one UTC form: \(label())")
     }
     if case .text(let tail)? = event.value("output_tail") {
-        check(tail.utf8.count <= RunEvent.outputTailLimit, "an output tail of \(tail.utf8.count) bytes: \(label)")
+        check(tail.utf8.count <= RunEvent.outputTailLimit, "an output tail of \(tail.utf8.count) bytes: \(label())")
     }
-    check(RunEvent(json: event.json(includeType: true)) == event, "the spool's JSON does not read back: \(label)")
+    check(RunEvent(json: event.json(includeType: true)) == event, "the spool's JSON does not read back: \(label())")
 
     let xadd = event.xaddArguments(keyPrefix: "jw:")
     let entry = RESPReply.array(xadd.dropFirst(6).map(RESPReply.bulk))
     let now: Int64 = 1_780_000_000_000
     let applied = entry.withView { MonitorEvent(fields: $0, now: now) }
-    check(applied == expectedEvent(event), "the leader reads \(String(describing: applied)), expected \(String(describing: expectedEvent(event))): \(label)")
+    check(applied == expectedEvent(event), "the leader reads \(String(describing: applied)), expected \(String(describing: expectedEvent(event))): \(label())")
 }
 
 /// What the leader must read from the stream entry of an accepted report.

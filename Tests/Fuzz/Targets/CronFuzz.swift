@@ -23,23 +23,23 @@ public func fuzzCron(_ data: UnsafeRawBufferPointer) {
     let t = input.int64(in: -3_786_825_600...15_462_662_400)
     let expression = String(decoding: input.rest(), as: UTF8.self)
     guard let schedule = try? Schedule(expression, timeZone: zone) else { return }
-    let label = "\"\(expression)\" in \(zone) after \(t) (\(rfc3339(t, timeZone: zone)))"
+    func label() -> String { "\"\(expression)\" in \(zone) after \(t) (\(rfc3339(t, timeZone: zone)))" }
 
-    guard let next = schedule.next(after: t) else { return check(false, "no next occurrence: \(label)") }
-    check(next > t, "next \(next) is not after t: \(label)")
+    guard let next = schedule.next(after: t) else { return check(false, "no next occurrence: \(label())") }
+    check(next > t, "next \(next) is not after t: \(label())")
     check(schedule.isFixedTime && isGapEnd(next, zone: zone) || matches(schedule, next, zone: zone),
-          "next \(rfc3339(next, timeZone: zone)) does not match: \(label)")
-    check(schedule.previous(atOrBefore: next) == next, "previous(atOrBefore: next) is not next: \(label)")
+          "next \(rfc3339(next, timeZone: zone)) does not match: \(label())")
+    check(schedule.previous(atOrBefore: next) == next, "previous(atOrBefore: next) is not next: \(label())")
     if let before = schedule.previous(atOrBefore: next - 1) {
-        check(before <= t, "an occurrence \(rfc3339(before, timeZone: zone)) lies between t and next \(next): \(label)")
-        check(schedule.next(after: before) == next, "next(after: previous) skips \(next): \(label)")
+        check(before <= t, "an occurrence \(rfc3339(before, timeZone: zone)) lies between t and next \(next): \(label())")
+        check(schedule.next(after: before) == next, "next(after: previous) skips \(next): \(label())")
     }
     if let previous = schedule.previous(atOrBefore: t) {
-        check(previous <= t, "previous \(previous) is after t: \(label)")
-        check(schedule.next(after: previous) == next, "next(after: previous(atOrBefore: t)) is not next: \(label)")
+        check(previous <= t, "previous \(previous) is after t: \(label())")
+        check(schedule.next(after: previous) == next, "next(after: previous(atOrBefore: t)) is not next: \(label())")
     }
     if let start = schedule.occurrence(startingAtMs: t * 1000, graceMs: 3_600_000) {
-        check(start <= t * 1000 && t * 1000 - start <= 3_600_000, "occurrence \(start) outside the grace window: \(label)")
+        check(start <= t * 1000 && t * 1000 - start <= 3_600_000, "occurrence \(start) outside the grace window: \(label())")
     }
 }
 

@@ -22,7 +22,7 @@ public func fuzzJobFile(_ data: UnsafeRawBufferPointer) {
 }
 
 private func load(_ bytes: [UInt8], path: String) -> JobDefinition? {
-    let lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).count
+    let lines = lineBreaks(bytes) + 1
     do {
         return try JobDefinition.parse(bytes: bytes, path: path, defaultTimezone: "Europe/Riga")
     } catch let refused as ConfigErrors {
@@ -38,6 +38,21 @@ private func load(_ bytes: [UInt8], path: String) -> JobDefinition? {
         check(false, "refused with \(type(of: error)), not ConfigErrors: \(error): \(bytes)")
         return nil
     }
+}
+
+/// YAML 1.1's line breaks, as libyaml counts them: LF, CR (CR LF counts once), NEL, LS, PS.
+private func lineBreaks(_ bytes: [UInt8]) -> Int {
+    var count = 0
+    for (i, byte) in bytes.enumerated() {
+        switch byte {
+        case 0x0A: count += i > 0 && bytes[i - 1] == 0x0D ? 0 : 1
+        case 0x0D: count += 1
+        case 0x85: count += i > 0 && bytes[i - 1] == 0xC2 ? 1 : 0
+        case 0xA8, 0xA9: count += i > 1 && bytes[i - 2] == 0xE2 && bytes[i - 1] == 0x80 ? 1 : 0
+        default: break
+        }
+    }
+    return count
 }
 
 private func checkValid(_ job: JobDefinition, _ bytes: [UInt8]) {

@@ -66,7 +66,7 @@ private func element(_ input: inout FuzzInput) -> RESPReply {
 private func checkDecoded(_ fields: [RESPReply]) {
     let now: Int64 = 1_780_000_000_000
     let event = RESPReply.array(fields).withView { MonitorEvent(fields: $0, now: now) }
-    let label = "\(String(describing: event)) from \(fields.map(\.shown))"
+    func label() -> String { "\(String(describing: event)) from \(fields.map(\.shown))" }
     // The entry as text, the last of a repeated field winning; integers and nulls read as "".
     var text: [String: String] = [:]
     for i in stride(from: 0, to: fields.count - 1, by: 2) {
@@ -76,20 +76,20 @@ private func checkDecoded(_ fields: [RESPReply]) {
     }
     let host = text["host"].flatMap { $0.isEmpty ? nil : $0 } ?? "unknown"
     guard let event else { return }
-    if let job = event.job { check(JobName.isValid(job) && job == text["job"], "job name not the entry's valid one: \(label)") }
+    if let job = event.job { check(JobName.isValid(job) && job == text["job"], "job name not the entry's valid one: \(label())") }
     switch event {
     case .start(_, let runID, let eventHost, _, _, _, let leaseMs):
         check(text["type"] == "start" && runID == text["run_id"] && !runID.isEmpty && eventHost == host,
-              "a start without the entry's run id or host: \(label)")
-        check(leaseMs.map { $0 > 0 } ?? true, "a lease of no length: \(label)")
+              "a start without the entry's run id or host: \(label())")
+        check(leaseMs.map { $0 > 0 } ?? true, "a lease of no length: \(label())")
     case .finish(_, let runID, let eventHost, _, _, _, let durationMs, _, _):
         check(text["type"] == "finish" && runID == text["run_id"] && !runID.isEmpty && eventHost == host,
-              "a finish without the entry's run id or host: \(label)")
-        check(durationMs >= 0, "a negative duration: \(label)")
+              "a finish without the entry's run id or host: \(label())")
+        check(durationMs >= 0, "a negative duration: \(label())")
     case .skip(_, let eventHost, _):
-        check(text["type"] == "skip" && eventHost == host, "a skip without the entry's host: \(label)")
+        check(text["type"] == "skip" && eventHost == host, "a skip without the entry's host: \(label())")
     case .pause, .resume, .define, .reload:
-        check(text["type"].map { ["pause", "resume", "define", "reload"].contains($0) } ?? false, "a control event from \(label)")
+        check(text["type"].map { ["pause", "resume", "define", "reload"].contains($0) } ?? false, "a control event from \(label())")
     }
 }
 
