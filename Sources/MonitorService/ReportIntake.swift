@@ -151,11 +151,12 @@ struct ReportFields {
 
     func integer(_ name: String, atLeast minimum: Int64 = .min) throws -> RunEvent.Value {
         guard let value = present(name) else { return .null }
-        // JSONSerialization gives NSNumber for numbers and booleans alike; only whole numbers pass.
-        guard let n = value as? NSNumber, Self.isWholeNumber(n), n.int64Value >= minimum else {
+        // JSONSerialization gives NSNumber for numbers and booleans alike; only whole numbers pass,
+        // and only those Int64 holds (2^63 and up arrive unsigned, and would wrap).
+        guard let n = value as? NSNumber, Self.isWholeNumber(n), let whole = Int64(exactly: n), whole >= minimum else {
             throw APIError.badRequest("\(name): expected an integer\(minimum == 0 ? " >= 0" : "")")
         }
-        return .number(n.int64Value)
+        return .number(whole)
     }
 
     /// `true` and `1.5` are NSNumbers too; their Objective-C type codes tell them apart.

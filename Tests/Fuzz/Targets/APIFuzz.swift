@@ -70,6 +70,23 @@ private func checkReport(_ event: RunEvent, kind: RunEvent.Kind, job: String, ru
         check(tail.utf8.count <= RunEvent.outputTailLimit, "an output tail of \(tail.utf8.count) bytes: \(label())")
     }
     check(RunEvent(json: event.json(includeType: true)) == event, "the spool's JSON does not read back: \(label())")
+    if let members = StrictJSON.object(body) {
+        // Whatever the body said is carried as it said it: numbers exactly, text unchanged (the
+        // output tail may only lose its start, times only change form).
+        let said = Dictionary(members.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+        for field in event.fields {
+            switch (field.value, said[field.name]) {
+            case (.number(let n), .number(let text)?):
+                check(Int64(text) == n, "\(field.name): the body's \(text) became \(n): \(label())")
+            case (.text(let s), .string(let text)?) where field.name == "output_tail":
+                check(text.utf8.reversed().starts(with: s.utf8.reversed()), "output_tail is not the end of the body's: \(label())")
+            case (.text(let s), .string(let text)?) where !timeNames.contains(field.name):
+                check(s == text, "\(field.name): the body's \"\(text)\" became \"\(s)\": \(label())")
+            default:
+                break
+            }
+        }
+    }
 
     let xadd = event.xaddArguments(keyPrefix: "jw:")
     let entry = RESPReply.array(xadd.dropFirst(6).map(RESPReply.bulk))

@@ -9,7 +9,8 @@ let fuzzZones = [
     "America/St_Johns", "Africa/Casablanca", "Antarctica/Troll", "Europe/Moscow", "America/Santiago",
 ]
 
-/// Input: a zone (1 byte), an instant in 1850-2459 (8 bytes), then the expression's text.
+/// Input: a zone (1 byte: one of `fuzzZones`, or from 240 on a name read up to a newline, as a
+/// job file or `PUT` may name any), an instant in 1850-2459 (8 bytes), then the expression's text.
 ///
 /// Properties: parsing never traps; for an expression that parses, `next(after: t)` exists,
 /// is after `t` and matches the expression on the zone's wall clock (or, for a fixed-time job,
@@ -19,7 +20,9 @@ let fuzzZones = [
 /// ever (libFuzzer's `-timeout` catches a hang).
 public func fuzzCron(_ data: UnsafeRawBufferPointer) {
     var input = FuzzInput(data)
-    let zone = fuzzZones[Int(input.byte()) % fuzzZones.count]
+    let choice = input.byte()
+    let zone = choice < 240 ? fuzzZones[Int(choice) % fuzzZones.count]
+        : String(decoding: input.bytes(until: UInt8(ascii: "\n")), as: UTF8.self)
     let t = input.int64(in: -3_786_825_600...15_462_662_400)
     let expression = String(decoding: input.rest(), as: UTF8.self)
     guard let schedule = try? Schedule(expression, timeZone: zone) else { return }
