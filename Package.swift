@@ -66,12 +66,7 @@ let package = Package(
 
         // Tests
         .target(name: "JobwatchTestSupport", path: "Tests/Support"),
-        // The parsers' fuzz properties (docs/SECURITY.md): driven by libFuzzer through scripts/fuzz,
-        // replayed over Tests/FuzzCorpus by FuzzCorpusTests.
         .systemLibrary(name: "CZlib", path: "Tests/Fuzz/CZlib"),
-        .target(name: "FuzzTargets", dependencies: [
-            "CronSchedule", "JobwatchCore", "GELF", "CZlib", "RedisLease", "CHiredis", "Reporting", "MonitorService",
-        ], path: "Tests/Fuzz/Targets"),
         .testTarget(name: "CronScheduleTests", dependencies: ["CronSchedule"], exclude: ["cronsim_oracle.py"]),
         .testTarget(name: "JobwatchCoreTests", dependencies: ["JobwatchCore"]),
         .testTarget(name: "RedisLeaseTests", dependencies: ["RedisLease", "JobwatchCore", "JobwatchTestSupport"]),
@@ -81,16 +76,25 @@ let package = Package(
         .testTarget(name: "FleetReportTests", dependencies: ["FleetReport"]),
         .testTarget(name: "MonitorServiceTests", dependencies: ["MonitorService", "FleetReport", "JobwatchTestSupport"], exclude: ["alert_receiver.py"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "JobwatchTestSupport"]),
-        .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"]),
     ],
     swiftLanguageModes: [.v5]
 )
 
-// The libFuzzer binary links only with -sanitize=fuzzer (which brings libFuzzer's driver), so it
-// exists only for scripts/fuzz, which sets JOBWATCH_FUZZ=1 and builds into .build-fuzz.
+// Tests/Fuzz/Targets: the parsers' fuzz properties (docs/SECURITY.md, "Fuzzing"). They read
+// internals (`@testable import`, which only debug builds allow), so normally they are compiled
+// into the test target that replays Tests/FuzzCorpus, and `swift build -c release` never sees
+// them. scripts/fuzz sets JOBWATCH_FUZZ=1 to build them as a library for the libFuzzer binary,
+// which links only with -sanitize=fuzzer (libFuzzer's driver), into .build-fuzz.
+let fuzzDependencies: [Target.Dependency] = [
+    "CronSchedule", "JobwatchCore", "GELF", "CZlib", "RedisLease", "CHiredis", "Reporting", "MonitorService",
+]
 if Context.environment["JOBWATCH_FUZZ"] == "1" {
     package.targets += [
+        .target(name: "FuzzTargets", dependencies: fuzzDependencies, path: "Tests/Fuzz/Targets"),
         .systemLibrary(name: "CLibFuzzer", path: "Tests/Fuzz/CLibFuzzer"),
         .executableTarget(name: "JobwatchFuzzer", dependencies: ["CLibFuzzer", "FuzzTargets"], path: "Tests/Fuzz/Fuzzer"),
     ]
+} else {
+    package.targets.append(.testTarget(name: "FuzzCorpusTests", dependencies: fuzzDependencies, path: "Tests/Fuzz",
+                                       sources: ["Targets", "CorpusTests"]))
 }
