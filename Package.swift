@@ -70,6 +70,7 @@ let package = Package(
 
         // Tests
         .target(name: "JobwatchTestSupport", path: "Tests/Support"),
+        .systemLibrary(name: "CZlib", path: "Tests/Fuzz/CZlib"),
         .testTarget(name: "CronScheduleTests", dependencies: ["CronSchedule"], exclude: ["cronsim_oracle.py"]),
         .testTarget(name: "JobwatchCoreTests", dependencies: ["JobwatchCore"]),
         .testTarget(name: "RedisLeaseTests", dependencies: ["RedisLease", "JobwatchCore", "JobwatchTestSupport"]),
@@ -82,3 +83,22 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Tests/Fuzz/Targets: the parsers' fuzz properties (docs/SECURITY.md, "Fuzzing"). They read
+// internals (`@testable import`, which only debug builds allow), so normally they are compiled
+// into the test target that replays Tests/FuzzCorpus, and `swift build -c release` never sees
+// them. scripts/fuzz sets JOBWATCH_FUZZ=1 to build them as a library for the libFuzzer binary,
+// which links only with -sanitize=fuzzer (libFuzzer's driver), into .build-fuzz.
+let fuzzDependencies: [Target.Dependency] = [
+    "CronSchedule", "JobwatchCore", "GELF", "CZlib", "RedisLease", "CHiredis", "Reporting", "MonitorService",
+]
+if Context.environment["JOBWATCH_FUZZ"] == "1" {
+    package.targets += [
+        .target(name: "FuzzTargets", dependencies: fuzzDependencies, path: "Tests/Fuzz/Targets"),
+        .systemLibrary(name: "CLibFuzzer", path: "Tests/Fuzz/CLibFuzzer"),
+        .executableTarget(name: "JobwatchFuzzer", dependencies: ["CLibFuzzer", "FuzzTargets"], path: "Tests/Fuzz/Fuzzer"),
+    ]
+} else {
+    package.targets.append(.testTarget(name: "FuzzCorpusTests", dependencies: fuzzDependencies, path: "Tests/Fuzz",
+                                       exclude: ["Fuzzer", "dicts"], sources: ["Targets", "CorpusTests"]))
+}

@@ -236,7 +236,9 @@ struct OutputLineTemplate {
     /// `_truncated` where given. Same JSON as `GELFEncoder.encode` of `message(...)`.
     func encode(_ text: UnsafeRawBufferPointer, timestamp: Double, line: Int, part: Int?, parts: Int?,
                 truncated: Bool) -> [UInt8] {
-        let size = head.count + middle.count + 6 * text.count + 128
+        // After the text: the timestamp (up to 16 bytes), `_line`, `_part` and `_parts` (up to 20
+        // each, `Int.min`), `_truncated` and their keys come to 133 bytes at most.
+        let size = head.count + middle.count + 6 * text.count + 136
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: size) { scratch in
             var writer = ByteWriter(scratch.baseAddress!)
             head.withUnsafeBufferPointer { writer.write($0) }

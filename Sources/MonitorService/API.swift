@@ -77,7 +77,7 @@ public struct MonitorAPI: Sendable {
         router.get("/api/v1/jobs/:job/runs") { request, context in
             let job = try Self.job(context)
             try auth.require(.read, request)
-            let limit = try Self.limit(request)
+            let limit = try Self.limit(request.uri.queryParameters.get("limit"))
             guard let runs = try await reads.runs(job, limit: limit) else { throw APIError(.notFound, "unknown job \"\(job)\"") }
             return jsonResponse(try Self.jsonObject(runs))
         }
@@ -241,8 +241,9 @@ public struct MonitorAPI: Sendable {
         return Array(buffer.readableBytesView)
     }
 
-    static func limit(_ request: Request) throws -> Int {
-        guard let text = request.uri.queryParameters.get("limit") else { return 50 }
+    /// `?limit=`: how many runs to list.
+    static func limit(_ text: String?) throws -> Int {
+        guard let text else { return 50 }
         guard let n = Int(text), (1...10_000).contains(n) else {
             throw APIError.badRequest("limit: expected a number from 1 to 10000, got \"\(text)\"")
         }

@@ -23,6 +23,12 @@ public struct ReportIntake: Sendable {
     /// (`runID` nil: taken from the body, or made up). The body is `RunEvent.json()`'s shape;
     /// absent times default to now, absent optional fields to null.
     public func report(_ kind: RunEvent.Kind, job: String, runID: String?, body: [UInt8]) async throws {
+        try await append(try Self.event(kind, job: job, runID: runID, body: body))
+    }
+
+    /// The event a report body describes, every field checked (`APIError` 400 naming the
+    /// first bad one); `job` and `runID` are the path's, already validated.
+    static func event(_ kind: RunEvent.Kind, job: String, runID: String?, body: [UInt8]) throws -> RunEvent {
         let fields = try ReportFields(json: body)
         try fields.requireMatch("job", job)
         if let runID { try fields.requireMatch("run_id", runID) }
@@ -52,7 +58,7 @@ public struct ReportIntake: Sendable {
             }
             values = [.text(reason), try fields.text("holder"), try fields.time("scheduled_for").map(RunEvent.Value.text) ?? .null]
         }
-        try await append(RunEvent(kind: kind, job: job, runID: id, host: host, ts: ts, values: values))
+        return RunEvent(kind: kind, job: job, runID: id, host: host, ts: ts, values: values)
     }
 
     /// `/ping/{job}[/start|/fail|/{exit_code}]`. A ping start is remembered in

@@ -54,6 +54,13 @@ final class RFC3339Tests: XCTestCase {
         }
     }
 
+    func testRejectsTimesWhoseUTCFormHasNoFourDigitYear() {
+        XCTAssertNil(parseRFC3339Milliseconds("9999-12-31T23:59:60.999-23:59"))
+        XCTAssertNil(parseRFC3339Milliseconds("0000-01-01T00:00:00+00:01"))
+        XCTAssertEqual(parseRFC3339Milliseconds("0000-01-01T00:00:00Z"), -62_167_219_200_000)
+        XCTAssertEqual(parseRFC3339Milliseconds("9999-12-31T23:59:59.999Z"), 253_402_300_799_999)
+    }
+
     func testRoundTrips() {
         for t in stride(from: Int64(-86_400 * 400), to: 4_102_444_800, by: 7_777_777) {
             for zone in ["Europe/Riga", "Australia/Lord_Howe", "America/Sao_Paulo"] {
