@@ -75,8 +75,10 @@ private struct RFC3339Parser {
     }
 
     /// 0000-01-01T00:00:00.000Z ... 9999-12-31T23:59:59.999Z in epoch milliseconds.
-    private static let utcRange: ClosedRange<Int64> =
-        Civil.days(year: 0, month: 1, day: 1) * Civil.secondsPerDay * 1000 ... Civil.days(year: 10_000, month: 1, day: 1) * Civil.secondsPerDay * 1000 - 1
+    private static let utcRange: ClosedRange<Int64> = {
+        let msPerDay = Civil.secondsPerDay * 1000
+        return Civil.days(year: 0, month: 1, day: 1) * msPerDay ... Civil.days(year: 10_000, month: 1, day: 1) * msPerDay - 1
+    }()
 
     private func digit(_ c: UInt8) -> Int? {
         c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") ? Int(c - UInt8(ascii: "0")) : nil
