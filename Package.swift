@@ -70,7 +70,7 @@ let package = Package(
 
         // Tests
         .target(name: "JobwatchTestSupport", path: "Tests/Support"),
-        .systemLibrary(name: "CZlib", path: "Tests/Fuzz/CZlib"),
+        .systemLibrary(name: "CZlib", path: "Tests/Fuzz/CZlib"),   // inflate, for the fuzz properties' GELF receiver
         .testTarget(name: "CronScheduleTests", dependencies: ["CronSchedule"], exclude: ["cronsim_oracle.py"]),
         .testTarget(name: "JobwatchCoreTests", dependencies: ["JobwatchCore"]),
         .testTarget(name: "RedisLeaseTests", dependencies: ["RedisLease", "JobwatchCore", "JobwatchTestSupport"]),
