@@ -106,7 +106,9 @@ final class LeaderSession {
                 inFlight = nil
                 guard try await previous.value else { return false }
             }
-            entries = try await claimAbandoned()
+            // A new leader takes every entry still pending at once, whatever its age: only the
+            // leader consumes, so whoever holds them is gone, and they come before newer ones.
+            entries = try await claimAbandoned(idleMs: lastClaim == 0 ? 0 : claimIdleMs)
             lastClaim = started
         }
         let wait = queue.nextDue.map { max(0, min(1000, $0 - started)) } ?? 1000
@@ -171,8 +173,8 @@ final class LeaderSession {
     }
 
     /// Entries delivered to a consumer that died before acknowledging them.
-    private func claimAbandoned() async throws -> [EventEntry] {
-        let args = ["XAUTOCLAIM", store.events, MonitorStore.group, environment.replica, String(claimIdleMs), "0-0",
+    private func claimAbandoned(idleMs: Int64) async throws -> [EventEntry] {
+        let args = ["XAUTOCLAIM", store.events, MonitorStore.group, environment.replica, String(idleMs), "0-0",
                     "COUNT", String(batchSize)]
         let clock = environment.clock
         let claimed = try await worker.run { c in
