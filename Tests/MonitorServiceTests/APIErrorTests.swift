@@ -5,10 +5,6 @@ import XCTest
 
 /// The API's refusals and intake, against a real jobmond (SPEC §3.2).
 final class APIErrorTests: NightlyMonitorTestCase {
-    private func error(of r: HTTPSession.Response) -> String {
-        ((try? JSONSerialization.jsonObject(with: Data(r.body))) as? [String: Any])?["error"] as? String ?? "<no error field: \(r.text)>"
-    }
-
     func testTokensAndScopes() throws {
         let path = "/api/v1/jobs/nightly/runs/r1/start"
         let body = Array(#"{"host":"web1"}"#.utf8)

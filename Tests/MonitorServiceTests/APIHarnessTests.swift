@@ -207,4 +207,9 @@ class NightlyMonitorTestCase: XCTestCase {
     }
 
     override func tearDown() { h = nil }
+
+    /// The `error` of a JSON refusal, or what came instead.
+    func error(of r: HTTPSession.Response) -> String {
+        ((try? JSONSerialization.jsonObject(with: Data(r.body))) as? [String: Any])?["error"] as? String ?? "<no error field: \(r.text)>"
+    }
 }

@@ -10,10 +10,6 @@ final class HostileInputTests: NightlyMonitorTestCase {
         try h.request("POST", path, token: token, body: Array(body.utf8))
     }
 
-    private func error(of r: HTTPSession.Response) -> String {
-        ((try? JSONSerialization.jsonObject(with: Data(r.body))) as? [String: Any])?["error"] as? String ?? "<no error field: \(r.text)>"
-    }
-
     /// Hummingbird answered 404, as for an unknown path.
     func testAKnownPathAskedWithAnotherMethodAnswers405WithAllow() throws {
         for (method, path, allow) in [("DELETE", "/api/v1/jobs/nightly", "GET, HEAD, PUT"), ("TRACE", "/healthz", "GET, HEAD"),
