@@ -58,8 +58,9 @@ final class LeaderSession {
                 silentJobs[host, default: []].append(job)
             }
         }
+        let perHost = silentJobs.isEmpty ? [:] : Self.jobsPerHost(monitors)
         for (host, jobs) in silentJobs {
-            silence.restore(host: host, jobs: jobs.sorted(), jobsOnHost: Self.jobs(on: host, in: monitors))
+            silence.restore(host: host, jobs: jobs.sorted(), jobsOnHost: perHost[host] ?? 0)
         }
         let now = environment.clock()
         if let lastAlive, now - lastAlive >= Self.outageMs {
@@ -352,8 +353,9 @@ final class LeaderSession {
         guard !held.isEmpty else { return }
         let incidents = Dictionary(held.map { ($0.job, $0.incident) }, uniquingKeysWith: { $1 })
         held = []
-        let monitors = self.monitors
-        for (host, entered, jobs) in silence.endRound(now: now, jobsOn: { Self.jobs(on: $0, in: monitors) }) {
+        // One pass over the jobs, however many hosts a fleet-wide outage holds misses for.
+        let perHost = Self.jobsPerHost(monitors)
+        for (host, entered, jobs) in silence.endRound(now: now, jobsOn: { perHost[$0] ?? 0 }) {
             if let entered {
                 for job in jobs { self.monitors[job]?.inhibitIncident(by: InhibitingAlert.hostSilent) }
                 let alert = InhibitingAlert(.hostSilent(host: host, lastHeard: entered.lastHeard, jobsOnHost: entered.jobsOnHost),
@@ -368,11 +370,13 @@ final class LeaderSession {
         }
     }
 
-    /// A host's scheduled jobs: those it ran last.
-    private static func jobs(on host: String, in monitors: MonitorTable) -> Int {
-        var count = 0
-        for (_, monitor) in monitors where monitor.spec.schedule != nil && monitor.lastHost == host { count += 1 }
-        return count
+    /// Each host's scheduled jobs: those it ran last.
+    private static func jobsPerHost(_ monitors: MonitorTable) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for (_, monitor) in monitors where monitor.spec.schedule != nil {
+            if let host = monitor.lastHost { counts[host, default: 0] += 1 }
+        }
+        return counts
     }
 
     /// The channels of these jobs, each once, in the order the jobs name them.
