@@ -8,7 +8,7 @@ import XCTest
 final class JobrunReportingTests: XCTestCase {
     func testARunAppendsStartAndFinishToTheStream() throws {
         let h = try ReportingHarness()
-        try "schedule: \"* * * * *\"\ngrace: 59s\n".write(toFile: h.jobsDir + "/streamed.yaml", atomically: true, encoding: .utf8)
+        try "schedule: \"* * * * *\"\ngrace: 60s\n".write(toFile: h.jobsDir + "/streamed.yaml", atomically: true, encoding: .utf8)
         let r = try h.jobrun(["--host", "web1", "streamed", "--", "/bin/sh", "-c", "echo out; sleep 0.1; echo err >&2; exit 3"])
         XCTAssertEqual(r.status, 3, r.stderrText)
         XCTAssertEqual(r.stderrText, "err\n", "reporting adds nothing to the job's own output")
