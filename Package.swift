@@ -67,6 +67,7 @@ let package = Package(
         .executableTarget(name: "CronBench", dependencies: ["CronSchedule"], path: "benchmarks/cron/Sources/CronBench"),
         .executableTarget(name: "FleetBench", dependencies: ["FleetReport", "MonitorCore", "CronSchedule"],
                           path: "benchmarks/fleet/Sources/FleetBench"),
+        .executableTarget(name: "GELFBench", dependencies: ["GELF", "CCurl"], path: "benchmarks/gelf/Sources/GELFBench"),
 
         // Tests
         .target(name: "JobwatchTestSupport", path: "Tests/Support"),

@@ -57,6 +57,8 @@ jobmond_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f", ($14 + $15) / hz
 rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' /proc/$mpid/status; }
 hwm_mb() { awk '/VmHWM/ {printf "%.1f", $2/1024}' /proc/$mpid/status; }
 profile() { [ -z "${PERF_DIR:-}" ] || { mkdir -p "$PERF_DIR"; perf record -g -p $mpid -o "$PERF_DIR/$1.data" -- sleep 5 >/dev/null 2>&1; }; }
+# Redis's own time per command since the last reset, as {"xadd": usec, ...}.
+cmdstats() { r INFO commandstats | python3 -c 'import json, re, sys; print(json.dumps({m[1]: int(m[2]) for m in re.finditer(r"cmdstat_(\w+(?:\|\w+)?):calls=\d+,usec=(\d+)", sys.stdin.read())}))'; }
 wrk_run() { wrk -t2 -c4 -d"${DURATION}s" -s $here/report.lua "http://127.0.0.1:$mport" | sed -n 's/^WRKJSON //p'; }
 
 # ---- 1. HTTP ---------------------------------------------------------------------------
@@ -74,9 +76,11 @@ put http_xlen "$(r XLEN "$key")"
 # ---- 2. Stream --------------------------------------------------------------------------
 (sleep 0.5; profile stream) & prof2=$!
 put stream_cpu0 "{\"redis\": $(redis_cpu), \"jobmond\": $(jobmond_cpu)}"
+r CONFIG RESETSTAT >/dev/null
 put stream "$(python3 $here/stream.py load "$port" "$key" 10000 200000)"
 put stream_cpu1 "{\"redis\": $(redis_cpu), \"jobmond\": $(jobmond_cpu)}"
 put stream_rss "$(rss_mb)"
+put stream_cmds "$(cmdstats)"
 wait $prof1 $prof2   # the profilers
 
 # The same load with jobmond stopped and floor.c consuming instead: Redis alone reading and
@@ -86,10 +90,14 @@ kill -TERM $mpid; wait $mpid || true
 gcc -O2 -o "$work/floor" $here/floor.c -lhiredis
 for mode in read writes; do
     r DEL "$key" >/dev/null
+    r CONFIG RESETSTAT >/dev/null
+    cpu0=$(redis_cpu)
     "$work/floor" "$port" "$key" 200000 $mode & fpid=$!
     until [ "$(r EXISTS "$key")" = 1 ]; do sleep 0.05; done
     put "floor_$mode" "$(python3 $here/stream.py load "$port" "$key" 10000 200000)"
     wait $fpid
+    put "floor_${mode}_cmds" "$(cmdstats)"
+    put "floor_${mode}_redis_cpu" "$(echo "$(redis_cpu) - $cpu0" | bc)"
 done
 
 # ---- 3. Scale ---------------------------------------------------------------------------
@@ -169,6 +177,16 @@ rows = [
     f"| RSS holding {bulk + alert_jobs:,} scheduled jobs | {res['jobs_rss']:.1f} MB (peak {res['jobs_hwm']:.1f} MB) | no jobs: {res['idle_rss']:.1f} MB; Redis `used_memory` for the same state: {res['redis_mem']:.1f} MB | {res['jobs_rss']/res['idle_rss']:.1f}× idle, {res['jobs_rss']/res['redis_mem']:.2f}× Redis | < 150 MB: {met(res['jobs_rss'] < 150)} |",
     f"| time to load them (start → all in `mon:state`) | {res['load_s']:.1f} s | `jobctl check` parsing the same jobs.d: {res['check_s']:.1f} s | {res['load_s']/res['check_s']:.2f}× | |",
     f"| missed-run alert latency, arrival − (occurrence + grace), {len(lat)} of {alert_jobs*rounds} triggers | p50 {pct(50)*1000:.0f} ms, p99 {pct(99)*1000:.0f} ms, max {lat[-1]*1000 if lat else float('nan'):.0f} ms | | | p99 < 1 s: {met(bool(lat) and pct(99) < 1 and len(lat) >= alert_jobs*rounds*0.99)} |",
+    "",
+    "Redis's time per stream event (`INFO commandstats` and `INFO cpu`, µs per event; `exec` includes the",
+    "commands queued inside it, which are also counted on their own rows; `xadd` includes the load generator's):",
+    "",
+    "| command | jobmond | floor.c reading and acknowledging |",
+    "|---|---|---|",
+    *[f"| {c} | {res['stream_cmds'].get(c, 0)/s['events']:.2f} | {res['floor_read_cmds'].get(c, 0)/s['events']:.2f} |"
+      for c in sorted(set(res['stream_cmds']) | set(res['floor_read_cmds']), key=lambda c: -res['stream_cmds'].get(c, 0))
+      if res['stream_cmds'].get(c, 0) + res['floor_read_cmds'].get(c, 0) >= s['events'] / 100],
+    f"| Redis CPU in all (`used_cpu_user` + `sys`) | {(res['stream_cpu1']['redis']-res['stream_cpu0']['redis'])/s['events']*1e6:.2f} | {res['floor_read_redis_cpu']/s['events']*1e6:.2f} |",
     "",
     f"RSS after the HTTP and stream parts (11,000 auto-registered jobs): {res['stream_rss']:.1f} MB; after the alert rounds: {res['alert_rss']:.1f} MB.",
 ]

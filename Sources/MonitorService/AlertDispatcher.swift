@@ -5,6 +5,7 @@ import Logging
 import RedisLease
 import Reporting
 import ServiceLifecycle
+import Synchronization
 
 /// Delivers the leader's alerts: reads `<prefix>mon:outbox` (group `dispatch`) and POSTs each
 /// entry's body to its channel, acknowledging it only once the channel took it, so an alert
@@ -14,12 +15,11 @@ import ServiceLifecycle
 /// trigger — while one slow or failing channel never holds up the others. Only the leader
 /// sends; a replica that loses the lease drops its lanes and the entries stay pending for the
 /// next leader, which claims them when it takes over.
-public final class AlertDispatcher: Service, @unchecked Sendable {
+public final class AlertDispatcher: Service, Sendable {
     private let environment: MonitorEnvironment
     private let leadership: Leadership
     private let reader: RedisWorker
-    private let lock = NSLock()
-    private var settings: DeliverySettings
+    private let settings: Mutex<DeliverySettings>
 
     static let group = "dispatch"
     static let pollMs = 1000
@@ -29,16 +29,16 @@ public final class AlertDispatcher: Service, @unchecked Sendable {
         self.leadership = leadership
         // XREADGROUP BLOCK holds its connection; the timeout must outlast the block.
         reader = environment.makeWorker("redis-dispatch", timeoutMs: Self.pollMs + 4000)
-        settings = DeliverySettings(environment.monitor, logger: environment.logger)
+        settings = Mutex(DeliverySettings(environment.monitor, logger: environment.logger))
     }
 
     /// SIGHUP: new channel URLs, keys and retry timings apply to the next attempt.
     public func reload(_ monitor: MonitorConfig) {
         let fresh = DeliverySettings(monitor, logger: environment.logger)
-        lock.withLock { settings = fresh }
+        settings.withLock { $0 = fresh }
     }
 
-    var currentSettings: DeliverySettings { lock.withLock { settings } }
+    var currentSettings: DeliverySettings { settings.withLock { $0 } }
 
     /// Sends during each term this replica leads (`Leadership.eachTerm`), until shutdown.
     public func run() async throws {

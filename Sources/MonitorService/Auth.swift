@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import JobwatchCore
+import Synchronization
 
 /// What a bearer token may do (`monitor.tokens[].scopes`).
 public enum TokenScope: String, Sendable, CaseIterable {
@@ -12,24 +13,23 @@ public enum TokenScope: String, Sendable, CaseIterable {
 /// A presented token is compared with every configured secret in constant time, and all of
 /// them are always compared, so neither the position of the first differing byte nor which
 /// token matched shows in the response time.
-public final class Authenticator: @unchecked Sendable {
+public final class Authenticator: Sendable {
     struct Credential: Sendable {
         let name: String
         let secret: [UInt8]
         let scopes: Set<TokenScope>
     }
 
-    private let lock = NSLock()
-    private var credentials: [Credential]
+    private let credentials: Mutex<[Credential]>
 
     public init(tokens: [MonitorConfig.Token]) throws {
-        credentials = try Self.resolve(tokens)
+        credentials = Mutex(try Self.resolve(tokens))
     }
 
     /// A secret file that cannot be read keeps the old tokens in force.
     public func reload(tokens: [MonitorConfig.Token]) throws {
         let fresh = try Self.resolve(tokens)
-        lock.withLock { credentials = fresh }
+        credentials.withLock { $0 = fresh }
     }
 
     private static func resolve(_ tokens: [MonitorConfig.Token]) throws -> [Credential] {
@@ -58,7 +58,7 @@ public final class Authenticator: @unchecked Sendable {
 
     func match(_ presented: [UInt8]) -> Credential? {
         var found: Credential?
-        for credential in lock.withLock({ credentials }) {
+        for credential in credentials.withLock({ $0 }) {
             let equal = Self.constantTimeEqual(presented, credential.secret)
             if equal, found == nil { found = credential }
         }

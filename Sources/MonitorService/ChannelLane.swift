@@ -2,6 +2,7 @@ import Foundation
 import HTTPClient
 import JobwatchCore
 import SystemSupport
+import Synchronization
 
 /// Sends one channel's alerts in stream order, retrying each message until the channel takes
 /// it or refuses it for good. A slow or failing channel holds up only its own lane.
@@ -146,26 +147,29 @@ struct DeliveryAttempts {
 }
 
 /// What the dispatcher has read for one lane and the lane has not taken yet.
-final class LaneInbox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var entries: [OutboxEntry] = []
-    private var closed = false
-    private var waiter: CheckedContinuation<Bool, Never>?
+final class LaneInbox: Sendable {
+    private struct State {
+        var entries: [OutboxEntry] = []
+        var closed = false
+        var waiter: CheckedContinuation<Bool, Never>?
+    }
+
+    private let state = Mutex(State())
 
     func append(_ entry: OutboxEntry) {
-        let waiting: CheckedContinuation<Bool, Never>? = lock.withLock {
-            entries.append(entry)
-            defer { waiter = nil }
-            return waiter
+        let waiting = state.withLock { state in
+            state.entries.append(entry)
+            defer { state.waiter = nil }
+            return state.waiter
         }
         waiting?.resume(returning: true)
     }
 
     func close() {
-        let waiting: CheckedContinuation<Bool, Never>? = lock.withLock {
-            closed = true
-            defer { waiter = nil }
-            return waiter
+        let waiting = state.withLock { state in
+            state.closed = true
+            defer { state.waiter = nil }
+            return state.waiter
         }
         waiting?.resume(returning: false)
     }
@@ -173,10 +177,10 @@ final class LaneInbox: @unchecked Sendable {
     /// Waits until an entry is there (true) or the inbox is closed and empty (false).
     func wait() async -> Bool {
         await withCheckedContinuation { continuation in
-            let answer: Bool? = lock.withLock {
-                if !entries.isEmpty { return true }
-                if closed { return false }
-                waiter = continuation
+            let answer: Bool? = state.withLock { state in
+                if !state.entries.isEmpty { return true }
+                if state.closed { return false }
+                state.waiter = continuation
                 return nil
             }
             if let answer { continuation.resume(returning: answer) }
@@ -184,15 +188,15 @@ final class LaneInbox: @unchecked Sendable {
     }
 
     func takeAll() -> [OutboxEntry] {
-        lock.withLock {
-            defer { entries.removeAll(keepingCapacity: true) }
-            return entries
+        state.withLock { state in
+            defer { state.entries.removeAll(keepingCapacity: true) }
+            return state.entries
         }
     }
 }
 
 /// libcurl blocks: each lane posts from its own serial queue, off the async thread pool, over
-/// one kept-alive connection.
+/// one kept-alive connection. `@unchecked`: `session` is only touched on `queue`.
 final class Sender: @unchecked Sendable {
     private let queue: DispatchQueue
     private var session: HTTPSession?

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import RedisLease
 import ServiceLifecycle
+import Synchronization
 import SystemSupport
 
 /// Public API of this file:
@@ -16,19 +17,22 @@ import SystemSupport
 /// The lease `<prefix>mon:leader` (`SET NX PX`, renewed by compare-and-pexpire). `isLeader`
 /// turns false on its own once the last successful renewal is older than the lease minus a
 /// safety margin, so a replica cut off from Redis stops applying before another can take over.
-public final class Leadership: Service, @unchecked Sendable {
+public final class Leadership: Service, Sendable {
     private let environment: MonitorEnvironment
     private let worker: RedisWorker
     private let ttlMs: Int64
     private let renewEveryMs: Int64
-    private let lock = NSLock()
-    /// Until when (monotonic ms: a wall clock stepped back must not stretch it) the lease is
-    /// certainly ours; 0 when it is not.
-    private var leaderUntil: Int64 = 0
-    private var stopRequested = false
-    /// Tasks waiting for the next renewal, gain or loss of the lease.
-    private var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
-    private var lastWaiter = 0
+    private let state = Mutex(State())
+
+    private struct State {
+        /// Until when (monotonic ms: a wall clock stepped back must not stretch it) the lease is
+        /// certainly ours; 0 when it is not.
+        var leaderUntil: Int64 = 0
+        var stopRequested = false
+        /// Tasks waiting for the next renewal, gain or loss of the lease.
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var lastWaiter = 0
+    }
 
     static let renew = RedisScript("""
         if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
@@ -47,9 +51,8 @@ public final class Leadership: Service, @unchecked Sendable {
     }
 
     public var isLeader: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return monotonicMs() < leaderUntil
+        let until = state.withLock { $0.leaderUntil }
+        return monotonicMs() < until
     }
 
     public func run() async throws {
@@ -64,17 +67,13 @@ public final class Leadership: Service, @unchecked Sendable {
                 }
             }
         } onGracefulShutdown: {
-            self.lock.lock()
-            self.stopRequested = true
-            self.lock.unlock()
+            self.state.withLock { $0.stopRequested = true }
         }
         await releaseLease()
     }
 
     private var shouldStop: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return stopRequested || Task.isCancelled
+        state.withLock { $0.stopRequested } || Task.isCancelled
     }
 
     private func attempt() async {
@@ -96,10 +95,10 @@ public final class Leadership: Service, @unchecked Sendable {
     }
 
     private func update(_ until: Int64, wasLeader: Bool) {
-        let woken = lock.withLock {
-            leaderUntil = until
-            defer { waiters.removeAll() }
-            return Array(waiters.values)
+        let woken = state.withLock { state in
+            state.leaderUntil = until
+            defer { state.waiters.removeAll() }
+            return Array(state.waiters.values)
         }
         woken.forEach { $0.resume() }
         if (until > 0) != wasLeader {
@@ -130,7 +129,7 @@ public final class Leadership: Service, @unchecked Sendable {
     /// Returns once the lease is no longer certainly ours, or when cancelled.
     private func termEnded() async {
         while isLeader, !Task.isCancelled {
-            let until = lock.withLock { leaderUntil }
+            let until = state.withLock { $0.leaderUntil }
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { try? await Task.sleep(nanoseconds: UInt64(max(1, until - monotonicMs())) * 1_000_000) }
                 group.addTask { await self.nextChange() }
@@ -142,21 +141,21 @@ public final class Leadership: Service, @unchecked Sendable {
 
     /// Returns at the next renewal, gain or loss of the lease, or when cancelled.
     private func nextChange() async {
-        let id = lock.withLock {
-            lastWaiter += 1
-            return lastWaiter
+        let id = state.withLock {
+            $0.lastWaiter += 1
+            return $0.lastWaiter
         }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let cancelled = lock.withLock {
+                let cancelled = state.withLock {
                     if Task.isCancelled { return true }
-                    waiters[id] = continuation
+                    $0.waiters[id] = continuation
                     return false
                 }
                 if cancelled { continuation.resume() }
             }
         } onCancel: {
-            lock.withLock { waiters.removeValue(forKey: id) }?.resume()
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
         }
     }
 

@@ -15,7 +15,7 @@ import ServiceLifecycle
 /// The marker and the entry are written together or not at all, so two replicas at the same
 /// minute, or a restart just after the marker, can never send it twice nor lose it; the
 /// AlertDispatcher then delivers the entry with its retries, as it does alerts.
-public final class WeeklyReport: Service, @unchecked Sendable {
+public final class WeeklyReport: Service, Sendable {
     private let environment: MonitorEnvironment
     private let leadership: Leadership
     private let history: FleetHistory
