@@ -78,13 +78,24 @@ print(len(template))
 PY
 }
 
+# Returns once jobmond's RSS has not moved for 3 s (it has loaded the states, parsed jobs.d and
+# written what changed), at most after 120 s.
+settle() {
+    local last=0 same=0 rss
+    for ((i = 0; i < 240 && same < 6; i++)); do
+        sleep 0.5
+        rss=$(awk '/VmRSS/ {print $2}' /proc/$mpid/status)
+        if [ "$rss" = "$last" ]; then same=$((same + 1)); else same=0; last=$rss; fi
+    done
+}
+
 measure() {   # $1: name
     local loads t
     loads=$(( $(grep -c "leading: loaded" "$work/jobmond.log" || true) + 1 ))
     t=$(date +%s.%N)
     start_jobmond $loads
     echo "$1_load_s $(echo "$(date +%s.%N) - $t" | bc)" >> "$work/results"
-    sleep 3
+    settle
     awk -v k="$1" '/VmRSS/ {printf "%s_rss %.1f\n", k, $2/1024} /VmHWM/ {printf "%s_hwm %.1f\n", k, $2/1024}' \
         /proc/$mpid/status >> "$work/results"
     stop_jobmond
@@ -93,6 +104,19 @@ measure() {   # $1: name
 : > "$work/jobmond.log"; : > "$work/results"
 template 0;       echo "bare_state_bytes $(restore)" >> "$work/results";    measure bare
 template "$RUNS"; echo "history_state_bytes $(restore)" >> "$work/results"; measure history
+
+# HEAPTRACK_OUT=file: the history case once more under heaptrack (use an unstripped jobmond via
+# JOBMOND=path for symbols); killed once loaded, so what heaptrack calls leaked is what was live.
+if [ -n "${HEAPTRACK_OUT:-}" ]; then
+    loads=$(( $(grep -c "leading: loaded" "$work/jobmond.log" || true) + 1 ))
+    heaptrack -o "$work/heap" "$jobmond" --config "$JOBWATCH_CONFIG" >>"$work/jobmond.log" 2>&1 & hpid=$!
+    until [ "$(grep -c "leading: loaded" "$work/jobmond.log")" -ge $loads ]; do sleep 0.5; done
+    mpid=$(pgrep -f "^$jobmond --config"); settle
+    pkill -KILL -f "^$jobmond --config" || true
+    wait $hpid || true
+    heaptrack_print -f "$work"/heap*.zst --print-leaks 1 --print-peaks 0 --print-allocators 0 \
+        --print-temporary 0 --peak-limit 25 > "$HEAPTRACK_OUT" 2>&1 || true
+fi
 
 python3 - "$work/results" "$N" "$RUNS" <<'PY'
 import sys
