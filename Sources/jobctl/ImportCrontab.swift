@@ -53,6 +53,7 @@ struct ImportCrontab: ParsableCommand {
                 unwritten[job.name] = "\(error)"
             }
         }
+        if !imported.jobs.isEmpty { directory.syncEntries() }
         print(imported.crontab(unwritten: unwritten), terminator: "")
         var messages = imported.notConverted.map(\.description)
         messages += imported.jobs.compactMap { job in unwritten[job.name].map { "\(out)/\(job.name).yaml: not written: \($0)" } }
@@ -115,6 +116,14 @@ struct JobFileDirectory {
             throw errno == EEXIST ? SystemFailure("\(target) appeared meanwhile and is never overwritten", errno: 0)
                 : SystemFailure("cannot create \(target)")
         }
+    }
+
+    /// Makes the new names themselves durable, not just the files' contents.
+    func syncEntries() {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        fsync(fd)
+        close(fd)
     }
 }
 
