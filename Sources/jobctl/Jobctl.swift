@@ -8,7 +8,7 @@ struct Jobctl: ParsableCommand {
         commandName: "jobctl",
         abstract: "Operate Jobwatch: locks, schedules and job definitions.",
         version: JobwatchVersion.current,
-        subcommands: [Status.self, History.self, Report.self, Pause.self, Resume.self, Ping.self, Flush.self, Lock.self, Unlock.self, Next.self, Check.self, Crontab.self, Systemd.self]
+        subcommands: [Status.self, History.self, Report.self, Pause.self, Resume.self, Ping.self, Flush.self, Lock.self, Unlock.self, Next.self, Check.self, Crontab.self, Systemd.self, ImportCrontab.self]
     )
 }
 
