@@ -47,3 +47,8 @@ print()
 print(f"Live receiver: {lines - dropped:,} of {lines:,} lines delivered, {dropped:,} dropped and reported "
       f"in `_dropped_lines`; peak RSS {int(sys.argv[3])/1024:.1f} MB with GELF off, {int(sys.argv[4])/1024:.1f} MB with GELF on.")
 PY
+
+# The sender alone against a bare `sendmmsg` loop of the same messages (benchmarks/gelf).
+echo
+swift build -c release --product GELFBench >/dev/null
+"$(swift build -c release --show-bin-path)/GELFBench" "${BENCH_LINES:-1000000}" "${BENCH_ROUNDS:-5}"
