@@ -315,7 +315,7 @@ final class LeaderSession {
             case .raiseAlert, .repeatAlert, .resolveAlert:
                 guard let (event, incident) = action.alert else { continue }
                 if event == .trigger, let outage, incident.kind == .missed, let occurrence = incident.occurrence,
-                   occurrence + monitor.spec.grace <= outage.to {
+                   monitor.spec.startDeadline(of: occurrence) <= outage.to {
                     monitors[job]?.inhibitIncident(by: InhibitingAlert.monitorDown)
                     explained.append(job)
                     continue
