@@ -321,7 +321,7 @@ final class LeaderSession {
                     continue
                 }
                 if event == .trigger, incident.kind == .missed {
-                    switch silence.missed(job: job, host: monitor.lastHost, due: incident.occurrence ?? writes.now) {
+                    switch silence.missed(job: job, host: monitor.lastHost, due: incident.occurrence.map(monitor.spec.expectedStart) ?? writes.now) {
                     case .page: break
                     case .inhibit:
                         monitors[job]?.inhibitIncident(by: InhibitingAlert.hostSilent)
