@@ -63,6 +63,18 @@ final class JitterDeadlineTests: XCTestCase {
         XCTAssertNil(monitor.runningRuns["late"]?.scheduledFor)
     }
 
+    func testTheMissedAlertSaysWhenTheJitteredStartWasDue() throws {
+        var (monitor, occurrence, start) = try awaiting()
+        let incident = try XCTUnwrap(monitor.deadlinePassed(now: start + grace).raised.first)
+        let event = PagerDutyEvent(.trigger, incident, spec: try spec(), routingKey: "R0UT1NG",
+                                   context: AlertContext(statusPageURL: "https://jobs.example.com/", monitorHost: "jobmond-1"))
+        let body = try JSONSerialization.jsonObject(with: JSONEncoder().encode(event)) as? [String: Any]
+        // Times of day as alerts write them: seconds only when they are not zero.
+        func time(_ ms: Int64, _ length: Int) -> String { String(rfc3339(ms / 1000, timeZone: "UTC").dropFirst(11).prefix(length)) }
+        XCTAssertEqual((body?["payload"] as? [String: Any])?["summary"] as? String,
+                       "heartbeat missed its \(time(occurrence, 5)) UTC run (due \(time(start, 8)) by its jitter, grace 5s)")
+    }
+
     func testAfterDowntimeWatchingResumesAtTheFirstOccurrenceStillDue() throws {
         var (monitor, occurrence, _) = try awaiting()
         let now = occurrence + 10 * 60_000 + 3_000
