@@ -64,7 +64,7 @@ public struct CronFields: Sendable, Hashable {
     static let searchYears: Int64 = 500
 
     /// Matching days of a month as a bitmask over bits 1...31.
-    private func dayMask(year: Int64, month: Int) -> UInt32 {
+    func dayMask(year: Int64, month: Int) -> UInt32 {
         let length = Civil.daysInMonth(year: year, month: month)
         let firstWeekday = Civil.weekday(fromDays: Civil.days(year: year, month: month, day: 1))
         return dayMaskByFirstWeekday[firstWeekday] & (UInt32.max >> (31 - length)) & ~1

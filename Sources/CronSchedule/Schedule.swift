@@ -12,8 +12,8 @@ import Synchronization
 public struct Schedule: Sendable, Hashable {
     public let expression: String
     public let timeZoneID: String
-    private let rule: ScheduleRule
-    private let zone: ZoneRules
+    let rule: ScheduleRule
+    let zone: ZoneRules
 
     public init(_ expression: String, timeZone: String) throws {
         rule = try RuleCache.shared.rule(for: expression)
@@ -163,12 +163,14 @@ private final class RuleCache: Sendable {
 
 extension Schedule {
     /// The occurrence (epoch ms) a start at `ms` belongs to: the latest occurrence at or before
-    /// it, when the start is at most `graceMs` after it; nil outside every grace window. The one
-    /// rule `jobrun` (which occurrence to claim) and the monitor (which occurrence a report
-    /// without `scheduled_for` belongs to) share.
-    public func occurrence(startingAtMs ms: Int64, graceMs: Int64) -> Int64? {
+    /// it, when the start is at most `graceMs` after that occurrence's start (its scheduled time
+    /// plus its `jitter` offset); nil outside every grace window. The one rule `jobrun` (which
+    /// occurrence to claim, and so how long to wait for its jittered start) and the monitor
+    /// (which occurrence a report without `scheduled_for` belongs to) share.
+    public func occurrence(startingAtMs ms: Int64, graceMs: Int64, jitter: Jitter? = nil) -> Int64? {
         let seconds = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000)
-        guard let occurrence = previous(atOrBefore: seconds).map({ $0 * 1000 }), ms - occurrence <= graceMs else { return nil }
-        return occurrence
+        guard let occurrence = previous(atOrBefore: seconds),
+              ms - start(of: occurrence, jitter: jitter) * 1000 <= graceMs else { return nil }
+        return occurrence * 1000
     }
 }

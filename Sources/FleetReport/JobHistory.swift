@@ -4,8 +4,9 @@ import MonitorCore
 /// What the monitor recorded about one job, as read from `mon:runs:<job>` and `mon:changes`.
 public struct JobHistory: Sendable {
     public var spec: JobSpec
-    /// Runs started in the period. Include those started up to `grace` after it too: an
-    /// occurrence at the very end of the period is matched with its run, not called missed.
+    /// Runs started in the period. Include those started up to `spec.startWindow` (jitter and
+    /// grace) after it too: an occurrence at the very end of the period is matched with its
+    /// run, not called missed.
     public var runs: [RunRecord]
     /// State changes, oldest first. Earlier ones may be included; they only set the state in
     /// force when the period starts.

@@ -10,9 +10,9 @@ public struct JobReport: Codable, Sendable, Equatable {
     public var succeeded: Int
     /// Runs that ended in failure, timeout, lost lock or kill.
     public var failed: Int
-    /// Expected occurrences with no start by scheduled time + grace.
+    /// Expected occurrences with no start by scheduled time + jitter offset + grace.
     public var missed: Int
-    /// Occurrences whose run started more than a minute late but within grace.
+    /// Occurrences whose run started more than a minute after its (jittered) start but within grace.
     public var late: Int
     /// Runs that went past `max_runtime` (still running ones included).
     public var overdue: Int

@@ -6,13 +6,14 @@ import MonitorCore
 public enum OccurrenceOutcome: String, Codable, Sendable, CaseIterable {
     /// Started within grace and succeeded (late or not).
     case ran
-    /// Started after the on-time slack but within grace, and succeeded.
+    /// Started after the on-time slack (counted from its jittered start) but within grace, and
+    /// succeeded.
     case late
     /// Started within grace and ended in failure, timeout, lost lock or kill.
     case failed
     /// Started within grace and has not finished.
     case running
-    /// No start by scheduled time + grace.
+    /// No start by scheduled time + jitter offset + grace.
     case missed
     /// Its deadline is still ahead.
     case pending
@@ -105,11 +106,12 @@ enum OccurrenceMatching {
                 body(Occurrence(at: at, outcome: .paused, startedLate: false))
                 continue
             }
-            guard let start = starts[index], start.startedAt <= at + spec.grace else {
-                body(Occurrence(at: at, outcome: at + spec.grace > now ? .pending : .missed, startedLate: false))
+            let deadline = spec.startDeadline(of: at)
+            guard let start = starts[index], start.startedAt <= deadline else {
+                body(Occurrence(at: at, outcome: deadline > now ? .pending : .missed, startedLate: false))
                 continue
             }
-            let late = start.startedAt > at + onTimeSlack
+            let late = start.startedAt > spec.expectedStart(of: at) + onTimeSlack
             switch start.outcome {
             case nil: body(Occurrence(at: at, outcome: .running, startedLate: late))
             case .success?: body(Occurrence(at: at, outcome: late ? .late : .ran, startedLate: late))

@@ -71,7 +71,7 @@ struct TimelineStrip {
             case .success?: byBin[index].succeeded = true
             case .failure?, .timeout?, .lockLost?, .killed?: byBin[index].failed = true
             }
-            if (row.runs[i].scheduledFor.map { startedAt - $0 } ?? 0) > OccurrenceMatching.onTimeSlack {
+            if (row.runs[i].scheduledFor.map { startedAt - row.spec.expectedStart(of: $0) } ?? 0) > OccurrenceMatching.onTimeSlack {
                 byBin[index].late = true
             }
         }
@@ -83,7 +83,7 @@ struct TimelineStrip {
             if bin.failed {
                 outcome = .failed
             } else if expectsRuns, spans.overlaps(lo, hi, where: { $0 == .missed })
-                        || (!bin.any && hi + row.spec.grace <= now && !spans.overlaps(lo, hi, where: { $0 == .paused || $0 == .new })) {
+                        || (!bin.any && hi + row.spec.startWindow <= now && !spans.overlaps(lo, hi, where: { $0 == .paused || $0 == .new })) {
                 outcome = .missed
             } else if bin.late {
                 outcome = .late

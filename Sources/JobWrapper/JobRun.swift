@@ -38,6 +38,10 @@ public struct JobRun {
             diagnostics.info("\(job.name) may run only on \(hosts.joined(separator: ", ")); this is \(settings.host): not running")
             return ExitCode.notRun
         }
+        if cronlock == nil, let signal = JitteredStart.wait(for: job, diagnostics: diagnostics) {
+            diagnostics.info("signal \(signal) while waiting for the jittered start: not running \(job.name)")
+            return 128 + signal
+        }
 
         let runID = RunID.make()
         let reports = settings.reporting ? RunReports(settings: settings, runID: runID, diagnostics: diagnostics) : nil
@@ -224,11 +228,11 @@ public struct JobRun {
     private func occurrenceClaim(_ job: JobDefinition, runID: String, nowMs: Int64 = Timestamp.nowMs(),
                                  byServerClock: Bool = false) -> OccurrenceClaim? {
         guard let schedule = job.schedule else { return nil }
-        guard let occurrence = schedule.occurrence(startingAtMs: nowMs, graceMs: job.grace.milliseconds) else {
+        guard let occurrence = schedule.occurrence(startingAtMs: nowMs, graceMs: job.grace.milliseconds, jitter: job.jitter) else {
             if !byServerClock { diagnostics.info("started outside every occurrence's grace window: taking the lease only") }
             return nil
         }
-        let ttl = max(3600, 2 * job.grace.wholeSeconds)
+        let ttl = max(3600, 2 * (job.grace.wholeSeconds + (job.jitter?.seconds ?? 0)))
         return OccurrenceClaim(epoch: occurrence / 1000, runID: runID, ttlSeconds: ttl, hostClockMs: byServerClock ? nil : nowMs)
     }
 

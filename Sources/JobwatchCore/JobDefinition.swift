@@ -51,6 +51,8 @@ public struct JobDefinition: Sendable {
     public var owner: String?
     /// Run the command as this user (jobrun must run as root); nil: as whoever runs jobrun.
     public var user: String?
+    /// SPEC §6: each occurrence starts its own fixed offset in `[0, jitter)` late; nil: none.
+    public var jitter: Jitter?
     /// Where the file was read from, for messages; nil for a job known only from flags.
     public var sourcePath: String?
     /// Line and column of each key's value, so later cross-checks (unknown alert channel)
@@ -72,6 +74,7 @@ public struct JobDefinition: Sendable {
         "description", "command", "schedule", "timezone", "grace", "max_runtime", "kill_on_timeout",
         "kill_after", "min_runtime", "lock", "lock_ttl", "lock_wait", "on_lock_lost", "hosts", "alerts",
         "alert_after_failures", "realert_every", "env", "tags", "owner", "user",
+        "jitter",
     ]
 
     /// Parses and validates one job file. Throws every problem found, each located.
@@ -147,5 +150,6 @@ public struct JobDefinition: Sendable {
         if killOnTimeout && maxRuntime == nil {
             m.file.problem("kill_on_timeout: needs max_runtime to know when to kill", at: m.keyNode("kill_on_timeout"))
         }
+        readJitter(m)
     }
 }

@@ -49,7 +49,9 @@ enum AlertWording {
         switch incident.kind {
         case .missed:
             let when = incident.occurrence.map { timeOfDay($0, timeZone: spec.timezone) + " " + spec.timezone + " " } ?? ""
-            return "\(job) missed its \(when)run (grace \(span(spec.grace)))"
+            // A jittered occurrence is due later than its scheduled time: say when.
+            let due = spec.jitter == nil ? nil : incident.occurrence.map { "due \(timeOfDay(spec.expectedStart(of: $0), timeZone: spec.timezone)) by its jitter, " }
+            return "\(job) missed its \(when)run (\(due ?? "")grace \(span(spec.grace)))"
         case .failed:
             return "\(job) failed on \(host): \(incident.reason)"
         case .overdue:

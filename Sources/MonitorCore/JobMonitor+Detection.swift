@@ -6,7 +6,7 @@ extension JobMonitor {
         if let kind = incident?.kind.jobState { return kind }
         // Late is shown, never scheduled: a wake-up at every scheduled time would double the
         // timer load for a state that never alerts.
-        if let expected = awaitedOccurrence(at: now), now >= expected { return .late }
+        if let expected = awaitedOccurrence(at: now), now >= spec.expectedStart(of: expected) { return .late }
         // A lost run stays listed (its late finish is still recognised) but runs nowhere.
         if runningRuns.values.contains(where: { $0.lostAt == nil }) { return .running }
         return lastRun == nil ? .new : .up
@@ -32,7 +32,7 @@ extension JobMonitor {
     func earliestDeadline() -> Int64? {
         if let pause { return pause.until }
         var candidates: [Int64] = []
-        if let expected = expectedOccurrence { candidates.append(expected + spec.grace) }
+        if let expected = expectedOccurrence { candidates.append(spec.startDeadline(of: expected)) }
         for run in runningRuns.values where run.lostAt == nil {
             if let maxRuntime = spec.maxRuntime, !overdueRunIDs.contains(run.runID) {
                 candidates.append(run.startedAt + maxRuntime)
@@ -61,9 +61,9 @@ extension JobMonitor {
     /// After downtime many occurrences may have passed: they make one incident, for the oldest,
     /// and watching resumes at the first occurrence whose grace has not yet run out.
     mutating func noteMissedOccurrence(now: Int64, into actions: inout [MonitorAction]) -> String? {
-        guard let expected = expectedOccurrence, expected + spec.grace <= now else { return nil }
-        expectedOccurrence = spec.occurrence(after: now - spec.grace)
-        let reason = "no start by \(timestamp(expected + spec.grace, timeZone: spec.timezone))"
+        guard let expected = expectedOccurrence, spec.startDeadline(of: expected) <= now else { return nil }
+        expectedOccurrence = spec.firstOccurrence(withDeadlineAfter: now)
+        let reason = "no start by \(timestamp(spec.startDeadline(of: expected), timeZone: spec.timezone))"
         raise(.missed, occurrence: expected, run: lastRun, reason: reason, at: now, into: &actions)
         return reason
     }
@@ -154,7 +154,7 @@ extension JobMonitor {
     /// A report without `scheduled_for` (a host without the job file, a ping) belongs to the
     /// latest occurrence if it started within that occurrence's grace.
     func occurrenceInGrace(startingAt t: Int64) -> Int64? {
-        spec.schedule?.occurrence(startingAtMs: t, graceMs: spec.grace)
+        spec.schedule?.occurrence(startingAtMs: t, graceMs: spec.grace, jitter: spec.jitter)
     }
 
     /// Why the monitor counts this finished run as a failure, or nil for a success.

@@ -88,7 +88,7 @@ public struct JobMonitor: Codable, Sendable, Equatable {
             // not look (down, or cut off from Redis) — the deadline would have paged it had it
             // come first. A host whose clock runs ahead names a later occurrence early, before
             // the awaited deadline: that is no miss.
-            if let now, occurrence > expected, expected + spec.grace <= now, !isPaused(at: now) {
+            if let now, occurrence > expected, spec.startDeadline(of: expected) <= now, !isPaused(at: now) {
                 _ = noteMissedOccurrence(now: now, into: &actions)
             }
             expectedOccurrence = spec.occurrence(after: occurrence)

@@ -14,11 +14,13 @@ public struct JobSpec: Sendable, Equatable {
     public var alertAfterFailures: Int
     public var realertEvery: Int64?
     public var channels: [String]
+    /// SPEC §6: each occurrence's start is due its own offset after the scheduled time.
+    public var jitter: Jitter?
 
     public init(
         name: String, schedule: Schedule?, timezone: String, grace: Int64 = 300_000,
         maxRuntime: Int64? = nil, minRuntime: Int64? = nil, alertAfterFailures: Int = 1,
-        realertEvery: Int64? = nil, channels: [String] = []
+        realertEvery: Int64? = nil, channels: [String] = [], jitter: Jitter? = nil
     ) {
         self.name = name
         self.schedule = schedule
@@ -29,6 +31,7 @@ public struct JobSpec: Sendable, Equatable {
         self.alertAfterFailures = max(1, alertAfterFailures)
         self.realertEvery = realertEvery
         self.channels = channels
+        self.jitter = jitter
     }
 
     /// `defaultChannels` is `monitor.default_alerts`, used when the file names no `alerts:`.
@@ -40,12 +43,37 @@ public struct JobSpec: Sendable, Equatable {
             minRuntime: definition.minRuntime.map(\.milliseconds).flatMap { $0 > 0 ? $0 : nil },
             alertAfterFailures: definition.alertAfterFailures,
             realertEvery: definition.realertEvery.map(\.milliseconds).flatMap { $0 > 0 ? $0 : nil },
-            channels: definition.alerts ?? defaultChannels)
+            channels: definition.alerts ?? defaultChannels, jitter: definition.jitter)
     }
 
     /// The first occurrence strictly after `t`, both in epoch milliseconds.
     func occurrence(after t: Int64) -> Int64? {
         schedule?.next(after: t.floorDividedBySecond).map { $0 * 1000 }
+    }
+
+    // Every rule about when a start is due goes through the three below, so the monitor's
+    // deadlines, the API's `next_expected`, the report and `jobctl next --job` agree.
+
+    /// When the start of the occurrence scheduled at `occurrence` is due (both epoch ms): the
+    /// scheduled time plus its jitter offset. Later than this, the job is `late`.
+    public func expectedStart(of occurrence: Int64) -> Int64 {
+        occurrence + (jitter?.offset(of: occurrence.floorDividedBySecond) ?? 0) * 1000
+    }
+
+    /// No start by this instant (epoch ms) and the occurrence is missed.
+    public func startDeadline(of occurrence: Int64) -> Int64 {
+        expectedStart(of: occurrence) + grace
+    }
+
+    /// The first occurrence (epoch ms) whose deadline is still ahead at `t`.
+    func firstOccurrence(withDeadlineAfter t: Int64) -> Int64? {
+        schedule?.firstOccurrence(startingAfter: (t - grace).floorDividedBySecond, jitter: jitter).map { $0 * 1000 }
+    }
+
+    /// The longest a start may follow its scheduled time and still count (ms): the widest
+    /// jitter offset plus grace.
+    public var startWindow: Int64 {
+        grace + (jitter.map { $0.seconds - 1 } ?? 0) * 1000
     }
 }
 
@@ -55,7 +83,7 @@ extension JobSpec: Codable {
     private enum CodingKeys: String, CodingKey {
         case name, schedule, timezone, grace = "grace_ms", maxRuntime = "max_runtime_ms"
         case minRuntime = "min_runtime_ms", alertAfterFailures = "alert_after_failures"
-        case realertEvery = "realert_every_ms", channels
+        case realertEvery = "realert_every_ms", channels, jitter = "jitter_ms"
     }
 
     public init(from decoder: Decoder) throws {
@@ -75,6 +103,7 @@ extension JobSpec: Codable {
             alertAfterFailures: try c.decode(Int.self, forKey: .alertAfterFailures),
             realertEvery: try c.decodeIfPresent(Int64.self, forKey: .realertEvery),
             channels: try c.decode([String].self, forKey: .channels))
+        jitter = try c.decodeIfPresent(Int64.self, forKey: .jitter).map { Jitter(job: name, seconds: max(1, $0 / 1000)) }
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -88,6 +117,7 @@ extension JobSpec: Codable {
         try c.encode(alertAfterFailures, forKey: .alertAfterFailures)
         try c.encodeIfPresent(realertEvery, forKey: .realertEvery)
         try c.encode(channels, forKey: .channels)
+        try c.encodeIfPresent(jitter.map { $0.seconds * 1000 }, forKey: .jitter)
     }
 }
 

@@ -93,6 +93,7 @@ extension JobSpec {
         w.field("alert_after_failures", Int64(alertAfterFailures))
         w.field("realert_every_ms", realertEvery)
         w.field("channels", channels)
+        w.field("jitter_ms", jitter.map { $0.seconds * 1000 })
         w.endObject()
     }
 }

@@ -315,13 +315,13 @@ final class LeaderSession {
             case .raiseAlert, .repeatAlert, .resolveAlert:
                 guard let (event, incident) = action.alert else { continue }
                 if event == .trigger, let outage, incident.kind == .missed, let occurrence = incident.occurrence,
-                   occurrence + monitor.spec.grace <= outage.to {
+                   monitor.spec.startDeadline(of: occurrence) <= outage.to {
                     monitors[job]?.inhibitIncident(by: InhibitingAlert.monitorDown)
                     explained.append(job)
                     continue
                 }
                 if event == .trigger, incident.kind == .missed {
-                    switch silence.missed(job: job, host: monitor.lastHost, due: incident.occurrence ?? writes.now) {
+                    switch silence.missed(job: job, host: monitor.lastHost, due: incident.occurrence.map(monitor.spec.expectedStart) ?? writes.now) {
                     case .page: break
                     case .inhibit:
                         monitors[job]?.inhibitIncident(by: InhibitingAlert.hostSilent)

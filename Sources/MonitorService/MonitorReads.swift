@@ -142,7 +142,7 @@ public struct JobView: Encodable, Sendable {
         state = monitor.state(at: now).rawValue
         schedule = monitor.spec.schedule?.expression
         timezone = monitor.spec.timezone
-        nextExpected = apiTime(monitor.expectedOccurrence)
+        nextExpected = apiTime(monitor.expectedOccurrence.map(monitor.spec.expectedStart))
         pausedUntil = monitor.isPaused(at: now) ? apiTime(monitor.pause?.until) : nil
         // The job's latest activity: a run in progress is more current than the last finished one.
         let current = monitor.runningRuns.values.max { $0.startedAt < $1.startedAt }

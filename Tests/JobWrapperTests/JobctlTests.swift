@@ -43,6 +43,25 @@ final class JobctlTests: XCTestCase {
         XCTAssertTrue(bad.stderrText.contains("minute"), bad.stderrText)
     }
 
+    /// The example in docs/CLI.md: a job's jittered starts, in its zone, from its jobs.d file
+    /// (found through the environment's config, as jobrun finds it).
+    func testNextForAJobPrintsItsJitteredStarts() throws {
+        let h = try JobrunHarness()
+        try h.writeJob("backup", "schedule: \"30 2 * * *\"\ntimezone: Europe/Dublin\njitter: 2h\n")
+        let r = try jobctl(h, ["next", "--job", "backup", "--from", "2026-03-27T00:00:00Z", "--count", "4"])
+        XCTAssertEqual(r.status, 0, r.stderrText)
+        XCTAssertEqual(r.stdoutText, "2026-03-27T03:35:56+00:00\n2026-03-28T03:16:48+00:00\n2026-03-29T03:42:26+01:00\n2026-03-30T04:07:20+01:00\n")
+        // Just before a jittered start, its occurrence (scheduled an hour earlier) comes first.
+        let after = try jobctl(h, ["next", "--job", "backup", "--from", "2026-03-27T03:35:55Z", "--count", "1"])
+        XCTAssertEqual(after.stdoutText, "2026-03-27T03:35:56+00:00\n", after.stderrText)
+
+        try h.writeJob("adhoc", "command: \"true\"\n")
+        for args in [["--job", "backup", "--tz", "UTC"], ["--job", "backup", "@daily"], ["--job", "adhoc"], ["--job", "missing"]] {
+            let refused = try jobctl(h, ["next"] + args)
+            XCTAssertEqual(refused.status, 64, "\(args): \(refused.stderrText)")
+        }
+    }
+
     func testLockShowsTheHolderAndUnlockNeedsForce() throws {
         let h = try JobrunHarness()
         let run = try h.start(["--host", "web7", "--lock-ttl", "3s", "held", "--", "/bin/sh", "-c", "touch \(h.path("go")); sleep 30"])
