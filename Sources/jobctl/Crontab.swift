@@ -15,24 +15,13 @@ struct Crontab: ParsableCommand {
             """)
 
     @OptionGroup var jobs: JobsOptions
-    @Option(help: "The jobrun binary the lines call.") var jobrun = "/usr/local/bin/jobrun"
-    @Option(help: "The zone the cron daemon runs in (default: detected from TZ, /etc/localtime, /etc/timezone).")
-    var systemTz: String?
+    @OptionGroup var cron: CronTargetOptions
 
     func run() throws {
-        if let problem = jobrunPathProblem(jobrun) { throw ValidationError(problem) }
-        let zone: CronZone
-        do {
-            zone = try CronZone.detect(
-                flag: systemTz, environment: environment,
-                localtimeTarget: try? FileManager.default.destinationOfSymbolicLink(atPath: "/etc/localtime"),
-                etcTimezone: try? String(contentsOfFile: "/etc/timezone", encoding: .utf8))
-        } catch {
-            throw ValidationError("\(error)")
-        }
+        let zone = try cron.cronZone()
         let loaded = jobs.load()
         let crontab = GeneratedCrontab(jobs: loaded.directory.jobs, jobsDir: loaded.directory.path, cronZone: zone,
-                                       jobrun: jobrun, now: Int64(Date().timeIntervalSince1970))
+                                       jobrun: cron.jobrun, now: Int64(Date().timeIntervalSince1970))
         print(crontab.text, terminator: "")
         try exitReporting(loaded.problems + crontab.refusals)
     }

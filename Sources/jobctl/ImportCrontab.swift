@@ -22,27 +22,16 @@ struct ImportCrontab: ParsableCommand {
     @Option(help: "Directory the job files are written to (created if missing).") var out = "jobs.d"
     @Flag(help: "The file is in /etc/crontab (or /etc/cron.d) format, with a user column after the schedule.")
     var system = false
-    @Option(help: "The jobrun binary the printed lines call.") var jobrun = "/usr/local/bin/jobrun"
-    @Option(help: "The zone the cron daemon runs in, for lines without CRON_TZ or TZ (default: detected as by 'jobctl crontab').")
-    var systemTz: String?
+    @OptionGroup var cron: CronTargetOptions
 
     func run() throws {
-        if let problem = jobrunPathProblem(jobrun) { throw ValidationError(problem) }
-        let zone: CronZone
-        do {
-            zone = try CronZone.detect(
-                flag: systemTz, environment: environment,
-                localtimeTarget: try? FileManager.default.destinationOfSymbolicLink(atPath: "/etc/localtime"),
-                etcTimezone: try? String(contentsOfFile: "/etc/timezone", encoding: .utf8))
-        } catch {
-            throw ValidationError("\(error)")
-        }
+        let zone = try cron.cronZone()
         let text = try readCrontab()
         let directory = JobFileDirectory(path: out)
         let existing = try directory.jobNames()
         let imported = CrontabImport(text: text, settings: .init(
             source: file == "-" ? "<stdin>" : file, outDir: out, system: system, cronZone: zone.identifier,
-            jobrun: jobrun, existingJobs: existing))
+            jobrun: cron.jobrun, existingJobs: existing))
 
         var unwritten: [String: String] = [:]
         if !imported.jobs.isEmpty { try directory.create() }

@@ -64,3 +64,24 @@ struct JobsOptions: ParsableArguments {
         return (global, directory, problems + directory.problems)
     }
 }
+
+/// The jobrun the generated crontab lines call and the zone the cron daemon runs in (crontab,
+/// import-crontab).
+struct CronTargetOptions: ParsableArguments {
+    @Option(help: "The jobrun binary the crontab lines call.") var jobrun = "/usr/local/bin/jobrun"
+    @Option(help: "The zone the cron daemon runs in, for lines without CRON_TZ (default: detected from TZ, /etc/localtime, /etc/timezone).")
+    var systemTz: String?
+
+    /// The cron daemon's zone, once `--jobrun` is known to be a plain path.
+    func cronZone() throws -> CronZone {
+        if let problem = jobrunPathProblem(jobrun) { throw ValidationError(problem) }
+        do {
+            return try CronZone.detect(
+                flag: systemTz, environment: environment,
+                localtimeTarget: try? FileManager.default.destinationOfSymbolicLink(atPath: "/etc/localtime"),
+                etcTimezone: try? String(contentsOfFile: "/etc/timezone", encoding: .utf8))
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+}
