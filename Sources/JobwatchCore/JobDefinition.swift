@@ -51,6 +51,11 @@ public struct JobDefinition: Sendable {
     public var owner: String?
     /// Run the command as this user (jobrun must run as root); nil: as whoever runs jobrun.
     public var user: String?
+    /// Re-runs of a failed attempt (SPEC §6), and the pause before each.
+    public var retries = 0
+    public var retryDelay = Timespan(seconds: 10)
+    public var concurrency = ConcurrencyPolicy.forbid
+    public var outputRules = OutputRules()
     /// Where the file was read from, for messages; nil for a job known only from flags.
     public var sourcePath: String?
     /// Line and column of each key's value, so later cross-checks (unknown alert channel)
@@ -72,6 +77,7 @@ public struct JobDefinition: Sendable {
         "description", "command", "schedule", "timezone", "grace", "max_runtime", "kill_on_timeout",
         "kill_after", "min_runtime", "lock", "lock_ttl", "lock_wait", "on_lock_lost", "hosts", "alerts",
         "alert_after_failures", "realert_every", "env", "tags", "owner", "user",
+        "retries", "retry_delay", "concurrency", "output_rules",
     ]
 
     /// Parses and validates one job file. Throws every problem found, each located.
@@ -144,6 +150,7 @@ public struct JobDefinition: Sendable {
         if let user, user.isEmpty || user.contains(where: { $0 == ":" || $0 == "/" || $0.isWhitespace }) {
             m.file.problem("user: \"\(user)\" is not a user name", at: m.node("user"))
         }
+        readRunPolicy(m)
         if killOnTimeout && maxRuntime == nil {
             m.file.problem("kill_on_timeout: needs max_runtime to know when to kill", at: m.keyNode("kill_on_timeout"))
         }
