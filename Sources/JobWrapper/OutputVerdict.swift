@@ -35,7 +35,7 @@ final class OutputVerdict: OutputSink, @unchecked Sendable {
         lock.withLock {
             if let failure { return "fail_if \"\(failure.rule)\" matched line \(failure.line): \(failure.text)" }
             if let missing = met.firstIndex(of: false) {
-                return "require \"\(require[missing].source)\" matched no line of \(lineNumber)"
+                return "require \"\(require[missing].source)\" matched none of \(lineNumber) line(s)"
             }
             return nil
         }

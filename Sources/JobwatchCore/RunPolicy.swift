@@ -41,15 +41,16 @@ public final class PosixPattern: @unchecked Sendable {
     }
 
     public init(_ source: String) throws {
-        self.source = source
-        regex = .allocate(capacity: 1)
-        let rc = regcomp(regex, source, REG_EXTENDED | REG_NOSUB)
+        let compiled = UnsafeMutablePointer<regex_t>.allocate(capacity: 1)
+        let rc = regcomp(compiled, source, REG_EXTENDED | REG_NOSUB)
         guard rc == 0 else {
             var message = [CChar](repeating: 0, count: 256)
-            regerror(rc, regex, &message, message.count)
-            regex.deallocate()
+            regerror(rc, compiled, &message, message.count)
+            compiled.deallocate()   // before any property is set: no deinit runs for this object
             throw Invalid(description: String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
+        self.source = source
+        regex = compiled
     }
 
     deinit {
