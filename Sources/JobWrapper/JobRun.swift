@@ -214,7 +214,8 @@ public struct JobRun {
                     if case .unreplicated = outcome {
                         diagnostics.warning("no Redis replica acknowledged the lease within \(settings.config.redisWaitTimeout): running \(job.name) anyway (on_redis_down: run); a failover now could let another host run this occurrence too")
                     }
-                    let replaceable = concurrency == .replace && claim != nil
+                    // A run started by hand never takes over, but the next occurrence may replace it.
+                    let replaceable = concurrency == .replace
                     var held = HeldLease(client: client, keys: keys, owner: owner,
                                          timeline: LeaseTimeline(ttlMs: ttl, acquiredAt: sentAt, validForMs: validFor,
                                                                  periodMs: replaceable ? Self.replaceablePeriodMs : nil),

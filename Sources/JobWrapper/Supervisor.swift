@@ -13,7 +13,7 @@ struct HeldLease {
     let owner: String
     var timeline: LeaseTimeline
     let policy: LockLossPolicy
-    /// `concurrency: replace` with an occurrence: a later occurrence may take the lease over.
+    /// `concurrency: replace`: a later occurrence may take the lease over.
     let replaceable: Bool
 }
 

@@ -96,7 +96,7 @@ extension JobDefinition {
         }
         var valid: [String] = []
         for item in items {
-            guard let source = item.string else {
+            guard !item.isNull, let source = item.string else {
                 rules.file.problem("output_rules.\(key): list items must be strings", at: item)
                 continue
             }

@@ -46,15 +46,32 @@ final class ConcurrencyTests: XCTestCase {
 
     func testReplaceStopsTheOldRunThenStartsTheNewOne() throws {
         let h = try JobrunHarness()
+        try assertReplaces(h, environment: [:])
+    }
+
+    /// The takeover is a grant like any other: it needs a majority of the masters, and the
+    /// replaced run learns of it from a majority of its renewals.
+    func testReplaceWorksTheSameOnARedlockQuorum() throws {
+        let h = try JobrunHarness()
+        let others = try (0..<2).map { _ in try RedisServer() }
+        try assertReplaces(h, environment: ["JOBWATCH_REDIS": ([h.redis] + others).map(\.url).joined(separator: ",")])
+        for master in others {
+            XCTAssertEqual(try master.cli("EXISTS", "test:replacing:sync"), "0")
+            XCTAssertEqual(try master.cli("EXISTS", "test:lock:sync"), "0", "the new run released its lease everywhere")
+        }
+    }
+
+    private func assertReplaces(_ h: JobrunHarness, environment: [String: String]) throws {
         try h.writeJob("sync", "schedule: \"every 1s\"\nconcurrency: replace\nkill_after: 10s\n")
         let log = h.path("log")
         // The old run's child records the SIGTERM its process group gets.
         let old = try h.start(["--host", "host-a", "sync", "--", "/bin/sh", "-c",
                                "trap 'echo old-got-TERM >> \(log); exit 143' TERM; echo old-started >> \(log); "
-                               + "while true; do sleep 0.05; done"])
+                               + "while true; do sleep 0.05; done"], environment: environment)
         XCTAssertTrue(waitUntil(timeout: 10) { h.lines("log") == ["old-started"] })
         nextOccurrence(after: now)
-        let new = try h.jobrun(["--host", "host-b", "sync", "--", "/bin/sh", "-c", "echo new-started fence $JOBWATCH_FENCE >> \(log)"])
+        let new = try h.jobrun(["--host", "host-b", "sync", "--", "/bin/sh", "-c", "echo new-started fence $JOBWATCH_FENCE >> \(log)"],
+                               environment: environment)
         XCTAssertEqual(new.status, 0, new.stderrText)
         let ended = old.wait(timeout: 30)
         XCTAssertEqual(ended.status, 203, "a replaced run exits 203: \(ended.stderrText)")

@@ -45,6 +45,7 @@ final class RunPolicyTests: XCTestCase {
                        ["4:7: output_rules.fail_if: invalid regular expression \"(unclosed\": Unmatched ( or \\("])
         XCTAssertEqual(problems("output_rules: { require: [\"a{2,1}\"] }\n"),
                        ["1:27: output_rules.require: invalid regular expression \"a{2,1}\": Invalid content of \\{\\}"])
+        XCTAssertEqual(problems("output_rules: { fail_if: [null] }\n"), ["1:27: output_rules.fail_if: list items must be strings"])
         XCTAssertEqual(problems("output_rules: { fail_if: [\"\"] }\n"),
                        ["1:27: output_rules.fail_if: an empty expression matches every line"])
     }
