@@ -129,3 +129,11 @@ void jw_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
 int jw_pipe(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 
 void jw_release_free_memory(void) { malloc_trim(0); }
+
+const void *jw_find(const void *haystack, size_t haystack_len, const void *needle, size_t needle_len) {
+    return memmem(haystack, haystack_len, needle, needle_len);
+}
+
+const void *jw_find_last(const void *s, int c, size_t n) {
+    return memrchr(s, c, n);
+}

@@ -51,6 +51,7 @@ public final class PosixPattern: @unchecked Sendable {
         }
         self.source = source
         regex = compiled
+        requiredLiterals = Self.requiredLiterals(of: Array(source.utf8))
     }
 
     deinit {
@@ -67,6 +68,95 @@ public final class PosixPattern: @unchecked Sendable {
     }
 
     private var matchesEmpty: Bool { regexec(regex, "", 0, nil, 0) == 0 }
+
+    /// Substrings of which every match contains at least one, so a line holding none of them
+    /// cannot match and `regexec` need not run: for `^ERROR` `["ERROR"]`, for `FATAL|PANIC`
+    /// `["FATAL", "PANIC"]`, for `rows copied: [1-9]` `["rows copied: "]`. Nil when no
+    /// branch of the expression has a literal that must appear (`[0-9]+`, `(a|b)c?`).
+    public let requiredLiterals: [[UInt8]]?
+
+    /// The longest run of plain characters at the top level of each `|` branch. Groups and
+    /// bracket expressions end a run (their content is not looked into); a character followed
+    /// by `*`, `?` or `{` may be absent, so it is dropped; `+` keeps it. Conservative: a
+    /// shorter literal than possible is still correct, a wrong one never is.
+    static func requiredLiterals(of pattern: [UInt8]) -> [[UInt8]]? {
+        var branches: [[UInt8]] = []
+        var best: [UInt8] = []
+        var run: [UInt8] = []
+        var depth = 0
+        var i = 0
+        func endRun() {
+            if run.count > best.count { best = run }
+            run.removeAll()
+        }
+        while i < pattern.count {
+            let c = pattern[i]
+            if depth > 0 {
+                if c == UInt8(ascii: "\\") { i += 1 } else if c == UInt8(ascii: "(") { depth += 1 } else if c == UInt8(ascii: ")") { depth -= 1 }
+                i += 1
+                continue
+            }
+            switch c {
+            case UInt8(ascii: "|"):
+                endRun()
+                branches.append(best)
+                best = []
+            case UInt8(ascii: "("):
+                endRun()
+                depth = 1
+            case UInt8(ascii: "["):
+                endRun()
+                i = Self.endOfBracket(pattern, from: i)
+            case UInt8(ascii: "*"), UInt8(ascii: "?"), UInt8(ascii: "{"):
+                if !run.isEmpty { run.removeLast() }
+                endRun()
+                if c == UInt8(ascii: "{") { while i < pattern.count && pattern[i] != UInt8(ascii: "}") { i += 1 } }
+            case UInt8(ascii: "+"):
+                endRun()
+            case UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "$"), UInt8(ascii: ")"):
+                endRun()
+            case UInt8(ascii: "\\"):
+                // `\.` is a dot; `\w`, `\b`, `\<` and the like are GNU classes and anchors.
+                if i + 1 < pattern.count, !Self.isAlphanumeric(pattern[i + 1]), pattern[i + 1] != UInt8(ascii: "<"),
+                   pattern[i + 1] != UInt8(ascii: ">"), pattern[i + 1] != UInt8(ascii: "`"), pattern[i + 1] != UInt8(ascii: "'") {
+                    run.append(pattern[i + 1])
+                } else {
+                    endRun()
+                }
+                i += 1
+            default:
+                run.append(c)
+            }
+            i += 1
+        }
+        endRun()
+        branches.append(best)
+        return branches.contains { $0.isEmpty } ? nil : branches
+    }
+
+    /// The index of the `]` closing the bracket expression opened at `start` (`[]a]`, `[^]a]`
+    /// and `[[:alpha:]]` included).
+    private static func endOfBracket(_ p: [UInt8], from start: Int) -> Int {
+        var i = start + 1
+        if i < p.count && p[i] == UInt8(ascii: "^") { i += 1 }
+        if i < p.count && p[i] == UInt8(ascii: "]") { i += 1 }
+        while i < p.count && p[i] != UInt8(ascii: "]") {
+            if p[i] == UInt8(ascii: "["), i + 1 < p.count, [UInt8(ascii: ":"), UInt8(ascii: "."), UInt8(ascii: "=")].contains(p[i + 1]) {
+                let close = p[i + 1]
+                i += 2
+                while i + 1 < p.count && !(p[i] == close && p[i + 1] == UInt8(ascii: "]")) { i += 1 }
+                i += 2
+                continue
+            }
+            i += 1
+        }
+        return i
+    }
+
+    private static func isAlphanumeric(_ c: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(c)
+            || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(c)
+    }
 }
 
 extension JobDefinition {

@@ -68,6 +68,20 @@ final class RunRulesTests: XCTestCase {
         XCTAssertEqual(finish["attempts"], "", "no retries configured: no attempts field")
     }
 
+    /// The literal prefilter never decides alone: a line holding the literal but not matching
+    /// is passed over, and a line cut across two reads is judged whole.
+    func testLinesAreJudgedWholeAcrossReadsAndOnlyByTheExpression() throws {
+        let h = try JobrunHarness()
+        try h.writeJob("split", "output_rules:\n  fail_if: [\"^ERROR: \"]\n  require: [\"[0-9]{3}\"]\n")
+        // The pause makes the pump read the third line in two pieces.
+        let script = "echo 'note: ERROR: not at the start'; echo 'code 404'; printf 'ERR'; sleep 0.3; "
+            + "printf 'OR: split line\\r\\n'; echo 'ERROR: later'"
+        let r = try h.jobrun(["--quiet", "split", "--", "/bin/sh", "-c", script])
+        XCTAssertEqual(r.status, 0, r.stderrText)
+        let finish = try XCTUnwrap(try h.events().last)
+        XCTAssertEqual(finish["reason"], "fail_if \"^ERROR: \" matched line 3: ERROR: split line")
+    }
+
     func testRequireWithNoMatchingLineFailsAndAMatchPasses() throws {
         let h = try JobrunHarness()
         try h.writeJob("copy", "output_rules:\n  require: [\"rows copied: [1-9]\"]\n")

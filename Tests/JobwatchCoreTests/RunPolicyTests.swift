@@ -72,4 +72,25 @@ final class RunPolicyTests: XCTestCase {
         XCTAssertTrue(buffer.withUnsafeBytes { pattern.matches(UnsafeRawBufferPointer(rebasing: $0[0..<16])) })
         XCTAssertFalse(buffer.withUnsafeBytes { pattern.matches($0) })
     }
+
+    /// The prefilter: a line without one of these literals cannot match, so regexec is skipped.
+    func testRequiredLiteralsAreOnlyWhatEveryMatchMustContain() throws {
+        func literals(_ source: String) throws -> [String]? {
+            try PosixPattern(source).requiredLiterals?.map { String(decoding: $0, as: UTF8.self) }
+        }
+        XCTAssertEqual(try literals("^ERROR"), ["ERROR"])
+        XCTAssertEqual(try literals("FATAL|PANIC"), ["FATAL", "PANIC"])
+        XCTAssertEqual(try literals("rows copied: [1-9]"), ["rows copied: "])
+        XCTAssertEqual(try literals("Traceback \\(most recent call last\\)"), ["Traceback (most recent call last)"])
+        XCTAssertEqual(try literals("errors?: [0-9]+ found"), [" found"], "the s may be absent")
+        XCTAssertEqual(try literals("ab+c"), ["ab"])
+        XCTAssertEqual(try literals("x{0,3}yz"), ["yz"])
+        XCTAssertEqual(try literals("disk (full|gone)"), ["disk "], "a group's content is not looked into")
+        XCTAssertEqual(try literals("[]x]abc[[:digit:]]"), ["abc"])
+        XCTAssertEqual(try literals("a\\.b"), ["a.b"])
+        XCTAssertEqual(try literals("\\bword\\b"), ["word"])
+        XCTAssertNil(try literals("[0-9]+"))
+        XCTAssertNil(try literals("(a|b)c?"))
+        XCTAssertNil(try literals("ERROR|.*"), "one branch without a literal: no prefilter")
+    }
 }

@@ -25,6 +25,13 @@ void jw_block_wrapper_signals(void);
 /// 0 on timeout.
 int jw_wait_signal(long timeout_ms);
 
+/// glibc's `memmem` (a GNU extension Swift's Glibc module leaves out): the first `needle` in
+/// `haystack`, or NULL.
+const void *jw_find(const void *haystack, size_t haystack_len, const void *needle, size_t needle_len);
+
+/// glibc's `memrchr`, likewise: the last byte `c` in the first `n` bytes of `s`, or NULL.
+const void *jw_find_last(const void *s, int c, size_t n);
+
 int jw_exited(int status);
 int jw_exit_status(int status);
 int jw_signaled(int status);
