@@ -14,7 +14,7 @@ import Glibc
 /// `require` rule after it is met, so a healthy run's cost falls as its rules are settled.
 ///
 /// The complete lines of a chunk are judged together: a rule with required literals
-/// (`PosixPattern.requiredLiterals`) searches the whole chunk for them with `memmem` and runs
+/// (`PosixPattern.requiredLiterals`) searches the whole chunk for them (`jw_find`) and runs
 /// `regexec` only on the lines they occur in, so a typical rule costs a fast scan of the
 /// output, not a `regexec` per line.
 final class OutputVerdict: OutputSink, @unchecked Sendable {
@@ -166,13 +166,7 @@ final class OutputVerdict: OutputSink, @unchecked Sendable {
 
     private static func newlines(in bytes: UnsafeRawBufferPointer) -> Int {
         guard let base = bytes.baseAddress else { return 0 }
-        var count = 0
-        var position = 0
-        while position < bytes.count, let found = memchr(base + position, 0x0A, bytes.count - position) {
-            count += 1
-            position = UnsafeRawPointer(found) - base + 1
-        }
-        return count
+        return jw_count_byte(base, bytes.count, 0x0A)
     }
 
     /// The matching line as the alert shows it: at most 200 bytes of it, invalid UTF-8 replaced.

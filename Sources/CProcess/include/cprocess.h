@@ -25,9 +25,12 @@ void jw_block_wrapper_signals(void);
 /// 0 on timeout.
 int jw_wait_signal(long timeout_ms);
 
-/// glibc's `memmem` (a GNU extension Swift's Glibc module leaves out): the first `needle` in
-/// `haystack`, or NULL.
+/// The first `needle` in `haystack`, or NULL: `memmem`, by `memchr` for the needle's rarest
+/// byte (by a fixed guess at log text) then a compare.
 const void *jw_find(const void *haystack, size_t haystack_len, const void *needle, size_t needle_len);
+
+/// How many bytes equal `c` (a loop the compiler vectorises).
+size_t jw_count_byte(const void *bytes, size_t length, unsigned char c);
 
 /// glibc's `memrchr`, likewise: the last byte `c` in the first `n` bytes of `s`, or NULL.
 const void *jw_find_last(const void *s, int c, size_t n);
