@@ -146,7 +146,7 @@ final class RunJudgementTests: XCTestCase {
         let reason = "fail_if \"^ERROR\" matched line 1042: ERROR: disk full"
         let failed = monitor.runFinished(runID: "r1", at: 12_000, exitCode: 0, signal: nil, outcome: .failure, durationMs: 2_000,
                                          details: RunDetails(attemptExitCodes: [0, 0], reason: reason))
-        XCTAssertEqual(failed.raised.first?.reason, reason)
+        XCTAssertEqual(failed.raised.first?.reason, reason + " (2 attempts)", "the alert says how many attempts it took")
         XCTAssertEqual(monitor.lastRun?.attempts, 2)
         XCTAssertEqual(monitor.lastRun?.attemptExitCodes, [0, 0])
         XCTAssertEqual(monitor.lastRun?.reason, reason)
