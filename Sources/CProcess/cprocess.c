@@ -129,3 +129,44 @@ void jw_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
 int jw_pipe(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 
 void jw_release_free_memory(void) { malloc_trim(0); }
+
+/* How common a byte is in log output: higher is more common. A guess, as in ripgrep: it only
+   decides which byte of a needle memchr looks for, never whether a match is found. */
+static int jw_byte_rank(unsigned char c) {
+    static const char english[] = "zqjxkvbywgpfmucdlhrsnioate";   /* rarest first */
+    if (c == ' ') return 255;
+    if (c >= '0' && c <= '9') return 230;
+    if (c >= 'a' && c <= 'z') return 190 + (int)(strchr(english, c) - english);
+    if (c == ':' || c == '-' || c == '.' || c == '/' || c == '_' || c == ',' || c == '=' || c == '"') return 220;
+    if (c >= 'A' && c <= 'Z') return 150;
+    return 100;
+}
+
+const void *jw_find(const void *haystack, size_t haystack_len, const void *needle, size_t needle_len) {
+    const unsigned char *h = haystack, *n = needle;
+    if (needle_len == 0) return haystack;
+    if (needle_len > haystack_len) return NULL;
+    /* memchr (vectorised) for the needle's rarest byte, then compare: far faster than memmem
+       on text where that byte is rare, and no slower than it where it is not. */
+    size_t k = 0;
+    for (size_t i = 1; i < needle_len; i++) if (jw_byte_rank(n[i]) < jw_byte_rank(n[k])) k = i;
+    const unsigned char *p = h + k, *last = h + (haystack_len - needle_len) + k;
+    while (p <= last) {
+        const unsigned char *q = memchr(p, n[k], (size_t)(last - p) + 1);
+        if (!q) return NULL;
+        if (memcmp(q - k, n, needle_len) == 0) return q - k;
+        p = q + 1;
+    }
+    return NULL;
+}
+
+size_t jw_count_byte(const void *bytes, size_t length, unsigned char c) {
+    const unsigned char *p = bytes;
+    size_t count = 0;
+    for (size_t i = 0; i < length; i++) count += p[i] == c;
+    return count;
+}
+
+const void *jw_find_last(const void *s, int c, size_t n) {
+    return memrchr(s, c, n);
+}

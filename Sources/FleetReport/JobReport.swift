@@ -97,7 +97,8 @@ extension JobReport {
             let duration = runs[i].durationMs
             started += 1
             if let limit = spec.maxRuntime, (duration ?? (now - startedAt)) > limit { overdue += 1 }
-            guard let outcome = runs[i].outcome else { continue }
+            // A replaced run is neither: the run that replaced it is counted instead.
+            guard let outcome = runs[i].outcome, outcome != .replaced else { continue }
             finished += 1
             if outcome == .success { succeeded += 1 }
             if let duration { durations.append(duration) }

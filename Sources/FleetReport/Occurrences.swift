@@ -114,7 +114,8 @@ enum OccurrenceMatching {
             let late = start.startedAt > spec.expectedStart(of: at) + onTimeSlack
             switch start.outcome {
             case nil: body(Occurrence(at: at, outcome: .running, startedLate: late))
-            case .success?: body(Occurrence(at: at, outcome: late ? .late : .ran, startedLate: late))
+            // A run replaced by the next occurrence ran; the replacing run is judged on its own.
+            case .success?, .replaced?: body(Occurrence(at: at, outcome: late ? .late : .ran, startedLate: late))
             case .failure?, .timeout?, .lockLost?, .killed?: body(Occurrence(at: at, outcome: .failed, startedLate: late))
             }
         }

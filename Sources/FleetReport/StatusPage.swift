@@ -89,6 +89,7 @@ private func appendLastRun(_ run: RunRecord?, spec: JobSpec, now: Int64, to html
     switch run.outcome {
     case nil: result = "<span class=\"r-running\">running</span>"
     case .success?: result = "<span class=\"r-ok\">ok</span>"
+    case .replaced?: result = "<span class=\"r-running\">replaced</span>"
     case let outcome?:
         let detail = run.signal.map { "signal \($0)" } ?? run.exitCode.map { "exit \($0)" } ?? outcome.rawValue
         result = "<span class=\"r-bad\">\(escapeHTML(detail))</span>"

@@ -67,7 +67,7 @@ struct TimelineStrip {
             let index = min(maxMarks - 1, Int((startedAt - from) / size))
             byBin[index].any = true
             switch row.runs[i].outcome {
-            case nil: break
+            case nil, .replaced?: break
             case .success?: byBin[index].succeeded = true
             case .failure?, .timeout?, .lockLost?, .killed?: byBin[index].failed = true
             }

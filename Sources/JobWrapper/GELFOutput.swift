@@ -14,10 +14,14 @@ final class GELFOutput: OutputSink, @unchecked Sendable {
     private let sender: GELFSender
     private let host: String
     private let common: [GELFField]
+    /// With `retries`, every attempt's output is one stream: an attempt's end of file is not
+    /// the stream's (line numbers go on counting; `finished` ends both streams).
+    private let spansAttempts: Bool
 
-    init(sender: GELFSender, host: String, job: String, runID: String, pid: Int32, fence: Int64) {
+    init(sender: GELFSender, host: String, job: String, runID: String, pid: Int32, fence: Int64, spansAttempts: Bool) {
         self.sender = sender
         self.host = host
+        self.spansAttempts = spansAttempts
         common = [GELFField("_job", job), GELFField("_run_id", runID), GELFField("_pid", Int(pid)), GELFField("_fence", Int(fence))]
         sender.setOutputContext(host: host, fields: common)
     }
@@ -27,6 +31,7 @@ final class GELFOutput: OutputSink, @unchecked Sendable {
     }
 
     func endOfOutput(stream: OutputStream) {
+        guard !spansAttempts else { return }
         sender.endOutput(stream: Self.gelfStream(stream))
     }
 
@@ -43,16 +48,23 @@ final class GELFOutput: OutputSink, @unchecked Sendable {
     /// Sends the finish event with the number of output lines that could not be delivered,
     /// and returns that number.
     @discardableResult
-    func finished(job: String, ending: RunEnding) -> Int {
+    func finished(job: String, result: RunResult) -> Int {
+        let ending = result.ending
         var signal = 0
         if case .signaled(let s) = ending.termination { signal = Int(s) }
-        let fields = common + [
+        var fields = common + [
             GELFField("_stream", "event"), GELFField("_event", "finish"),
             GELFField("_exit_code", Int(ending.exitCode)), GELFField("_signal", signal),
-            GELFField("_duration_ms", Int(ending.durationMs)), GELFField("_outcome", ending.outcome),
+            GELFField("_duration_ms", Int(ending.durationMs)), GELFField("_outcome", result.outcome),
         ]
-        let text = "\(job) finished: \(ending.outcome), exit \(ending.exitCode) after \(ending.durationMs) ms"
-        let level = ending.outcome == "success" ? 6 : 3
+        if let codes = result.attemptExitCodes {
+            fields.append(GELFField("_attempts", codes.count))
+            fields.append(GELFField("_attempt_exit_codes", codes.map(String.init).joined(separator: ",")))
+        }
+        if let reason = result.reason { fields.append(GELFField("_reason", reason)) }
+        var text = "\(job) finished: \(result.outcome), exit \(ending.exitCode) after \(ending.durationMs) ms"
+        if let reason = result.reason { text += ": \(reason)" }
+        let level = result.outcome == "success" ? 6 : 3
         var droppedLines = 0
         sender.finish(finalMessage: { dropped in
             droppedLines = dropped

@@ -72,46 +72,82 @@ public struct JobRun {
         env["JOBWATCH_HOST"] = settings.host
 
         let tail = OutputTail()
-        let started = monotonicMs()
+        let command = settings.argv.joined(separator: " ")
+        let runStarted = monotonicMs()
         let startedAtWall = Int64(time(nil))
-        let child: ChildProcess
-        do {
-            child = try ChildProcess(argv: settings.argv, environment: env, user: settings.runAs)
-        } catch {
-            lease.map { $0.client.release(keys: $0.keys, owner: $0.owner) }
-            diagnostics.error("\(error)")
-            reports?.couldNotStart(because: "\(error)", scheduledFor: claimedOccurrence, fence: fence,
-                                   command: settings.argv.joined(separator: " "))
-            return 127
-        }
-        diagnostics.info("running \(job.name) as run \(runID) (pid \(child.pid), fence \(fence))")
-        let gelf = startGELF(settings, runID: runID, pid: child.pid, fence: fence)
-        gelf?.started(job: job.name, command: settings.argv.joined(separator: " "),
-                      scheduledFor: claimedOccurrence.map { rfc3339($0, timeZone: job.timezone) })
-        let sinks: [OutputSink] = gelf.map { [$0] } ?? []
-        let pumps = [
-            OutputPump(source: child.stdoutPipe, destination: invocation.quiet ? nil : 1, stream: .stdout, sinks: sinks, tail: tail),
-            OutputPump(source: child.stderrPipe, destination: invocation.quiet ? nil : 2, stream: .stderr, sinks: sinks, tail: tail),
-        ]
-        pumps.forEach { $0.start() }
-        reports?.started(pid: child.pid, scheduledFor: claimedOccurrence, fence: fence, command: settings.argv.joined(separator: " "),
-                         leaseMs: lease.map { $0.client.primaryGranted } == true && cronlock == nil ? settings.lockTTL.milliseconds : nil)
-
-        var supervisor = Supervisor(child: child, lease: lease, timeoutMs: settings.timeout?.milliseconds,
+        var gelf: GELFOutput?
+        var supervisor = Supervisor(lease: lease, timeoutMs: settings.timeout?.milliseconds,
                                     killAfterMs: job.killAfter.milliseconds, diagnostics: diagnostics)
-        let ending = supervisor.run(startedAt: started)
-        for pump in pumps where !pump.waitForEnd(timeoutMs: 2000) {
-            diagnostics.warning("a process left behind by the job still holds its output open; not waiting for it")
+        var attempts = Attempts(retries: job.retries)
+        while true {
+            env["JOBWATCH_ATTEMPT"] = job.retries > 0 ? String(attempts.count + 1) : nil
+            let started = monotonicMs()
+            let child: ChildProcess
+            do {
+                child = try ChildProcess(argv: settings.argv, environment: env, user: settings.runAs)
+            } catch {
+                diagnostics.error("\(error)")
+                guard attempts.count > 0 else {
+                    lease.map { $0.client.release(keys: $0.keys, owner: $0.owner) }
+                    reports?.couldNotStart(because: "\(error)", scheduledFor: claimedOccurrence, fence: fence, command: command)
+                    return 127
+                }
+                attempts.record(RunEnding(termination: .exited(127), cause: .finished, durationMs: 0), verdict: nil)
+                break
+            }
+            if attempts.count == 0 {
+                diagnostics.info("running \(job.name) as run \(runID) (pid \(child.pid), fence \(fence))")
+                gelf = startGELF(settings, runID: runID, pid: child.pid, fence: fence)
+                gelf?.started(job: job.name, command: command,
+                              scheduledFor: claimedOccurrence.map { rfc3339($0, timeZone: job.timezone) })
+            } else {
+                diagnostics.info("attempt \(attempts.count + 1) of \(job.retries + 1) of \(job.name) (pid \(child.pid))")
+            }
+            let verdict = Self.outputVerdict(job)
+            let sinks: [OutputSink] = [gelf.map { $0 as OutputSink }, verdict.map { $0 as OutputSink }].compactMap { $0 }
+            let pumps = [
+                OutputPump(source: child.stdoutPipe, destination: invocation.quiet ? nil : 1, stream: .stdout, sinks: sinks, tail: tail),
+                OutputPump(source: child.stderrPipe, destination: invocation.quiet ? nil : 2, stream: .stderr, sinks: sinks, tail: tail),
+            ]
+            pumps.forEach { $0.start() }
+            if attempts.count == 0 {
+                reports?.started(pid: child.pid, scheduledFor: claimedOccurrence, fence: fence, command: command,
+                                 leaseMs: lease.map { $0.client.primaryGranted && $0.keys.isJobWide } == true && cronlock == nil
+                                     ? settings.lockTTL.milliseconds : nil)
+            }
+            let ending = supervisor.run(child, startedAt: started)
+            for pump in pumps where !pump.waitForEnd(timeoutMs: 2000) {
+                diagnostics.warning("a process left behind by the job still holds its output open; not waiting for it")
+            }
+            attempts.record(ending, verdict: verdict?.reason)
+            guard attempts.mayRetry else { break }
+            diagnostics.warning("\(job.name) attempt \(attempts.count) failed (\(attempts.lastOutcome)); retrying in \(job.retryDelay)")
+            if let cause = supervisor.pause(forMs: job.retryDelay.milliseconds) {
+                attempts.endBetweenAttempts(cause)
+                break
+            }
         }
-        reports?.finished(ending, tail: tail)
-        if var l = supervisor.lease, l.timeline.childExited() == .release {
-            l.client.release(keys: l.keys, owner: l.owner, holdUntil: cronlock.map { startedAtWall + $0.graceSeconds + 1 })
+        let result = attempts.result(durationMs: monotonicMs() - runStarted)
+        reports?.finished(result, tail: tail)
+        if var l = supervisor.lease {
+            if result.ending.cause == .replaced {
+                l.client.replacedRunStopped(keys: l.keys, owner: l.owner)
+            } else if l.timeline.childExited() == .release {
+                l.client.release(keys: l.keys, owner: l.owner, holdUntil: cronlock.map { startedAtWall + $0.graceSeconds + 1 })
+            }
         }
-        if let dropped = gelf?.finished(job: job.name, ending: ending), dropped > 0 {
+        if let dropped = gelf?.finished(job: job.name, result: result), dropped > 0 {
             diagnostics.info("Graylog: \(dropped) output line(s) dropped (receiver slow or unreachable)")
         }
-        diagnostics.info("\(job.name) ended: \(ending.outcome), exit \(ending.exitCode), \(ending.durationMs) ms")
-        return ending.exitCode
+        diagnostics.info("\(job.name) ended: \(result.outcome), exit \(result.exitCode), \(result.ending.durationMs) ms")
+        return result.exitCode
+    }
+
+    /// Nil for a job without `output_rules`: it pays nothing per line.
+    private static func outputVerdict(_ job: JobDefinition) -> OutputVerdict? {
+        guard !job.outputRules.isEmpty else { return nil }
+        // The expressions compiled when the file was loaded; they compile again the same way.
+        return try? OutputVerdict(rules: job.outputRules)
     }
 
     /// A broken GELF setting costs the logs, never the run: warn and carry on without it.
@@ -120,7 +156,8 @@ public struct JobRun {
         do {
             let sender = try GELFSender(url: url, compression: GELFCompression(rawValue: settings.config.gelfCompression) ?? .gzip,
                                         chunkSize: settings.config.gelfChunkSize)
-            return GELFOutput(sender: sender, host: settings.host, job: settings.job.name, runID: runID, pid: pid, fence: fence)
+            return GELFOutput(sender: sender, host: settings.host, job: settings.job.name, runID: runID, pid: pid, fence: fence,
+                              spansAttempts: settings.job.retries > 0)
         } catch {
             diagnostics.warning("not sending output to Graylog: \(error)")
             return nil
@@ -144,6 +181,13 @@ public struct JobRun {
             owner = String(Int64(time(nil)) + cronlock.releaseSeconds + 1)
             claim = nil
         }
+        // A run without an occurrence (started by hand) always behaves as `forbid`.
+        let concurrency = cronlock == nil ? job.concurrency : .forbid
+        let jobKeys = keys
+        func perOccurrence(_ claim: OccurrenceClaim?) -> LeaseKeys {
+            guard concurrency == .allow, let claim else { return jobKeys }
+            return LeaseKeys(prefix: settings.config.keyPrefix, job: job.name, occurrence: claim.epoch)
+        }
         let client = LeaseClient(topology: settings.topology, replicaAcks: settings.config.replicaAcks(for: settings.topology),
                                  replicaTimeoutMs: Int(settings.config.redisWaitTimeout.milliseconds))
         if let claim { diagnostics.info("claiming occurrence \(rfc3339(claim.epoch, timeZone: job.timezone))") }
@@ -154,8 +198,17 @@ public struct JobRun {
             try client.connect()
             reports?.useRedis(client)
             while true {
-                let sentAt = monotonicMs()
-                let outcome = try client.acquire(keys: keys, owner: owner, ttlMs: ttl, claim: claim)
+                keys = perOccurrence(claim)
+                var sentAt = monotonicMs()
+                var outcome = try client.acquire(keys: keys, owner: owner, ttlMs: ttl, claim: claim)
+                var tookOver = false
+                if case .lockHeld(let holder, _) = outcome, concurrency == .replace, let claim {
+                    diagnostics.info("lock \(keys.lock) held by \(holder): taking it over (concurrency: replace)")
+                    sentAt = monotonicMs()
+                    outcome = try client.takeOver(keys: keys, owner: owner, ttlMs: ttl, claim: claim, from: holder,
+                                                  markMs: ttl + job.killAfter.milliseconds + Self.replacedRunSlackMs)
+                    tookOver = true
+                }
                 switch outcome {
                 case .unreplicated where settings.config.onRedisDown == .skip:
                     client.giveBack(keys: keys, owner: owner, claim: claim)
@@ -165,9 +218,16 @@ public struct JobRun {
                     if case .unreplicated = outcome {
                         diagnostics.warning("no Redis replica acknowledged the lease within \(settings.config.redisWaitTimeout): running \(job.name) anyway (on_redis_down: run); a failover now could let another host run this occurrence too")
                     }
-                    let timeline = LeaseTimeline(ttlMs: ttl, acquiredAt: sentAt, validForMs: validFor)
-                    return .held(HeldLease(client: client, keys: keys, owner: owner, timeline: timeline, policy: job.onLockLost),
-                                 fence: fence, occurrence: claim?.epoch)
+                    // A run started by hand never takes over, but the next occurrence may replace it.
+                    let replaceable = concurrency == .replace
+                    var held = HeldLease(client: client, keys: keys, owner: owner,
+                                         timeline: LeaseTimeline(ttlMs: ttl, acquiredAt: sentAt, validForMs: validFor,
+                                                                 periodMs: replaceable ? Self.replaceablePeriodMs : nil),
+                                         policy: job.onLockLost, replaceable: replaceable)
+                    if tookOver && !awaitReplacedRun(&held, killAfter: job.killAfter) {
+                        return .exit(ExitCode.leaseLost)
+                    }
+                    return .held(held, fence: fence, occurrence: claim?.epoch)
                 case .clockSkew(let serverMs):
                     let offset = Timestamp.nowMs() - serverMs
                     diagnostics.warning("this host's clock is \(Self.seconds(abs(offset))) s \(offset > 0 ? "ahead of" : "behind") Redis's: choosing the occurrence of \(job.name) by Redis's clock (fix NTP on this host)")
@@ -216,6 +276,44 @@ public struct JobRun {
                 return .runWithoutLock
             }
         }
+    }
+
+    /// How often a run that may be replaced renews its lease: how soon it learns it was.
+    static let replaceablePeriodMs: Int64 = 1000
+    /// What the replaced run gets beyond `kill_after` to notice, stop its command and report.
+    static let replacedRunSlackMs: Int64 = 1000
+
+    /// `concurrency: replace`: the run taken over learns it on its next renewal (within
+    /// `replaceablePeriodMs`), stops its command (SIGTERM, SIGKILL after `kill_after`), reports
+    /// `replaced` and deletes its `replacing` mark. This run starts when the mark is gone, or
+    /// `kill_after` + 1 s after the takeover if the old run's host is gone. The lease is
+    /// renewed meanwhile. False if it was lost while waiting.
+    private func awaitReplacedRun(_ held: inout HeldLease, killAfter: Timespan) -> Bool {
+        let giveUpAt = monotonicMs() + killAfter.milliseconds + Self.replacedRunSlackMs
+        guard case .renewAt(var renewAt) = held.timeline.firstRenewal else { return true }
+        while held.client.replacedRunStillStopping(keys: held.keys) {
+            let now = monotonicMs()
+            if now >= giveUpAt {
+                diagnostics.warning("the replaced run of \(held.keys.job) did not confirm it stopped within kill_after + 1 s: starting anyway")
+                return true
+            }
+            if now >= renewAt {
+                let action: LeaseTimeline.Action
+                switch try? held.client.renew(keys: held.keys, owner: held.owner, ttlMs: held.timeline.ttlMs) {
+                case .renewed?: action = held.timeline.renewed(sentAt: now)
+                case .lost?, .replaced?: action = held.timeline.renewRefused()
+                case nil: action = held.timeline.renewUnreachable(now: now, error: "Redis unreachable")
+                }
+                guard case .renewAt(let next) = action else {
+                    diagnostics.error("lease on \(held.keys.lock) lost while waiting for the replaced run to stop")
+                    return false
+                }
+                renewAt = next
+            }
+            usleep(50_000)
+        }
+        diagnostics.info("the replaced run of \(held.keys.job) has stopped")
+        return true
     }
 
     /// The run belongs to the latest scheduled time at or before now, if that is within grace.

@@ -52,10 +52,11 @@ final class RunReports {
                                 outcome: "failure", outputTail: "jobrun: \(reason)\n"))
     }
 
-    func finished(_ ending: RunEnding, tail: OutputTail) {
+    func finished(_ result: RunResult, tail: OutputTail) {
         var signal: Int32?
-        if case .signaled(let s) = ending.termination { signal = s }
-        reporter.report(.finish(job: job, runID: runID, host: host, exitCode: ending.exitCode, signal: signal,
-                                durationMs: ending.durationMs, outcome: ending.outcome, outputTail: tail.text))
+        if case .signaled(let s) = result.ending.termination { signal = s }
+        reporter.report(.finish(job: job, runID: runID, host: host, exitCode: result.exitCode, signal: signal,
+                                durationMs: result.ending.durationMs, outcome: result.outcome, outputTail: tail.text,
+                                attemptExitCodes: result.attemptExitCodes, reason: result.reason))
     }
 }

@@ -13,6 +13,8 @@ struct HeldLease {
     let owner: String
     var timeline: LeaseTimeline
     let policy: LockLossPolicy
+    /// `concurrency: replace`: a later occurrence may take the lease over.
+    let replaceable: Bool
 }
 
 /// How a supervised run ended, before it is mapped to an exit code and a report.
@@ -21,6 +23,8 @@ struct RunEnding {
         case finished
         case timedOut
         case leaseLost(String)
+        /// A new occurrence took the lease over (`concurrency: replace`).
+        case replaced
         case forwardedSignal(Int32)
     }
 
@@ -31,7 +35,7 @@ struct RunEnding {
     var exitCode: Int32 {
         switch cause {
         case .timedOut: return ExitCode.timedOut
-        case .leaseLost: return ExitCode.leaseLost
+        case .leaseLost, .replaced: return ExitCode.leaseLost
         case .finished, .forwardedSignal: return termination.shellStatus
         }
     }
@@ -40,6 +44,7 @@ struct RunEnding {
         switch cause {
         case .timedOut: return "timeout"
         case .leaseLost: return "lock_lost"
+        case .replaced: return "replaced"
         case .forwardedSignal: return "killed"
         case .finished:
             if case .exited(0) = termination { return "success" }
@@ -51,18 +56,26 @@ struct RunEnding {
 
 /// Waits for the child on the main thread with all wrapper signals blocked and taken
 /// synchronously (sigtimedwait), so signals, timers and lease renewals are handled in one
-/// place, in order, with no async-signal-safety traps.
+/// place, in order, with no async-signal-safety traps. One supervisor holds the lease for the
+/// whole run: every attempt, and the pauses between them.
 struct Supervisor {
-    let child: ChildProcess
     var lease: HeldLease?
     let timeoutMs: Int64?
     let killAfterMs: Int64
     let diagnostics: Diagnostics
+    private var renewAt: Int64?
 
-    mutating func run(startedAt: Int64) -> RunEnding {
-        var cause = RunEnding.Cause.finished
-        var renewAt: Int64? = nil
+    init(lease: HeldLease?, timeoutMs: Int64?, killAfterMs: Int64, diagnostics: Diagnostics) {
+        self.lease = lease
+        self.timeoutMs = timeoutMs
+        self.killAfterMs = killAfterMs
+        self.diagnostics = diagnostics
         if let l = lease, case .renewAt(let t) = l.timeline.firstRenewal { renewAt = t }
+    }
+
+    /// Supervises one attempt until its command exits. `timeoutMs` applies to each attempt.
+    mutating func run(_ child: ChildProcess, startedAt: Int64) -> RunEnding {
+        var cause = RunEnding.Cause.finished
         let timeoutAt = timeoutMs.map { startedAt + $0 }
         var killAt: Int64? = nil
 
@@ -87,42 +100,74 @@ struct Supervisor {
                 child.signalGroup(SIGKILL)
                 killAt = Int64.max
             }
-            if let r = renewAt, now >= r, var l = lease {
-                let action: LeaseTimeline.Action
-                do {
-                    switch try l.client.renew(keys: l.keys, owner: l.owner, ttlMs: l.timeline.ttlMs) {
-                    case .renewed: action = l.timeline.renewed(sentAt: now)
-                    case .lost: action = l.timeline.renewRefused()
-                    }
-                } catch {
-                    action = l.timeline.renewUnreachable(now: monotonicMs(), error: "\(error)")
-                }
-                lease = l
-                switch action {
-                case .renewAt(let t): renewAt = t
-                case .leaseLost(let reason):
-                    renewAt = nil
-                    if l.policy == .stop {
-                        diagnostics.error("lease on \(l.keys.lock) lost (\(reason)); stopping the job")
-                        stop(.leaseLost(reason), now: monotonicMs())
-                    } else {
-                        diagnostics.error("lease on \(l.keys.lock) lost (\(reason)); on_lock_lost: continue, the job keeps running")
-                    }
-                case .release, .none: renewAt = nil
-                }
-            }
+            if let why = renewIfDue(now: now) { stop(why, now: monotonicMs()) }
             let wake = [renewAt, timeoutAt.flatMap { killAt == nil ? $0 : nil }, killAt == Int64.max ? nil : killAt]
                 .compactMap { $0 }.min()
-            let waitMs = min(max((wake ?? Int64.max) - monotonicMs(), 0), 1000)
-            let signal = jw_wait_signal(Int(waitMs))
-            switch signal {
-            case SIGTERM, SIGINT, SIGHUP, SIGQUIT:
-                diagnostics.info("forwarding signal \(signal) to the job's process group")
+            let signal = waitForSignal(until: wake)
+            if signal != 0 {
                 if cause == .finished { cause = .forwardedSignal(signal) }
                 child.signalGroup(signal)
-            default:
-                break   // SIGCHLD or a timer: the loop re-checks everything
             }
+        }
+    }
+
+    /// `retry_delay` between attempts, the lease still held and renewed. Returns what ends the
+    /// run instead of another attempt (the lease lost or taken over, a signal), or nil.
+    mutating func pause(forMs delayMs: Int64) -> RunEnding.Cause? {
+        let until = monotonicMs() + delayMs
+        while true {
+            let now = monotonicMs()
+            if now >= until { return nil }
+            if let why = renewIfDue(now: now) { return why }
+            let signal = waitForSignal(until: min(renewAt ?? until, until))
+            if signal != 0 { return .forwardedSignal(signal) }
+        }
+    }
+
+    /// Renews the lease when due; the cause to stop the command for, if it was lost.
+    private mutating func renewIfDue(now: Int64) -> RunEnding.Cause? {
+        guard let r = renewAt, now >= r, var l = lease else { return nil }
+        let action: LeaseTimeline.Action
+        do {
+            switch try l.client.renew(keys: l.keys, owner: l.owner, ttlMs: l.timeline.ttlMs, replaceable: l.replaceable) {
+            case .renewed: action = l.timeline.renewed(sentAt: now)
+            case .lost: action = l.timeline.renewRefused()
+            case .replaced: action = l.timeline.renewReplaced()
+            }
+        } catch {
+            action = l.timeline.renewUnreachable(now: monotonicMs(), error: "\(error)")
+        }
+        lease = l
+        switch action {
+        case .renewAt(let t):
+            renewAt = t
+        case .replaced:
+            renewAt = nil
+            diagnostics.warning("a new occurrence of \(l.keys.job) took over its lease (concurrency: replace); stopping this run")
+            return .replaced
+        case .leaseLost(let reason):
+            renewAt = nil
+            if l.policy == .stop {
+                diagnostics.error("lease on \(l.keys.lock) lost (\(reason)); stopping the job")
+                return .leaseLost(reason)
+            }
+            diagnostics.error("lease on \(l.keys.lock) lost (\(reason)); on_lock_lost: continue, the job keeps running")
+        case .release, .none:
+            renewAt = nil
+        }
+        return nil
+    }
+
+    /// Sleeps until `wake` (at most a second) or a signal; returns a signal to forward, or 0.
+    private func waitForSignal(until wake: Int64?) -> Int32 {
+        let waitMs = min(max((wake ?? Int64.max) - monotonicMs(), 0), 1000)
+        let signal = jw_wait_signal(Int(waitMs))
+        switch signal {
+        case SIGTERM, SIGINT, SIGHUP, SIGQUIT:
+            diagnostics.info("forwarding signal \(signal) to the job's process group")
+            return signal
+        default:
+            return 0   // SIGCHLD or a timer: the caller re-checks everything
         }
     }
 }

@@ -53,6 +53,11 @@ public struct JobDefinition: Sendable {
     public var user: String?
     /// SPEC §6: each occurrence starts its own fixed offset in `[0, jitter)` late; nil: none.
     public var jitter: Jitter?
+    /// Re-runs of a failed attempt (SPEC §6), and the pause before each.
+    public var retries = 0
+    public var retryDelay = Timespan(seconds: 10)
+    public var concurrency = ConcurrencyPolicy.forbid
+    public var outputRules = OutputRules()
     /// Where the file was read from, for messages; nil for a job known only from flags.
     public var sourcePath: String?
     /// Line and column of each key's value, so later cross-checks (unknown alert channel)
@@ -75,6 +80,7 @@ public struct JobDefinition: Sendable {
         "kill_after", "min_runtime", "lock", "lock_ttl", "lock_wait", "on_lock_lost", "hosts", "alerts",
         "alert_after_failures", "realert_every", "env", "tags", "owner", "user",
         "jitter",
+        "retries", "retry_delay", "concurrency", "output_rules",
     ]
 
     /// Parses and validates one job file. Throws every problem found, each located.
@@ -147,6 +153,7 @@ public struct JobDefinition: Sendable {
         if let user, user.isEmpty || user.contains(where: { $0 == ":" || $0 == "/" || $0.isWhitespace }) {
             m.file.problem("user: \"\(user)\" is not a user name", at: m.node("user"))
         }
+        readRunPolicy(m)
         if killOnTimeout && maxRuntime == nil {
             m.file.problem("kill_on_timeout: needs max_runtime to know when to kill", at: m.keyNode("kill_on_timeout"))
         }

@@ -165,7 +165,9 @@ extension JobMonitor {
                 return "too short: finished in \(span(duration)), under min_runtime \(span(minimum))"
             }
             return nil
+        case .replaced?: return nil   // the replacing run is the one judged
         case .failure?:
+            if let reason = run.reason { return reason }
             if let signal = run.signal { return "killed by signal \(signal)" }
             return "exit code \(run.exitCode.map(String.init) ?? "unknown")"
         case .timeout?: return "killed after exceeding its max_runtime"

@@ -102,7 +102,7 @@ public struct JobMonitor: Codable, Sendable, Equatable {
     /// A finish without a known start (lost report, a `/ping/{job}/fail`) still counts.
     public mutating func runFinished(
         runID: String, at: Int64, exitCode: Int?, signal: Int?, outcome: RunOutcome, durationMs: Int64,
-        host: String? = nil, outputTail: String? = nil
+        host: String? = nil, outputTail: String? = nil, details: RunDetails = RunDetails()
     ) -> [MonitorAction] {
         guard !finishedRunIDs.contains(runID) else { return [] }
         var actions: [MonitorAction] = []
@@ -125,7 +125,12 @@ public struct JobMonitor: Codable, Sendable, Equatable {
         run.exitCode = exitCode
         run.signal = signal
         run.outcome = outcome
-        let failure = failureReason(of: run)
+        run.attempts = details.attemptExitCodes?.count
+        run.attemptExitCodes = details.attemptExitCodes
+        run.reason = details.reason
+        let failure = failureReason(of: run).map { reason in
+            (run.attempts ?? 1) > 1 ? "\(reason) (\(run.attempts ?? 1) attempts)" : reason
+        }
         run.outputTail = failure == nil ? nil : outputTail.map { OutputExcerpt.tail($0) }
         lastRun = run
         if let failure {
@@ -134,7 +139,7 @@ public struct JobMonitor: Codable, Sendable, Equatable {
                 let times = consecutiveFailures > 1 ? " (\(consecutiveFailures) failures in a row)" : ""
                 raise(.failed, occurrence: run.scheduledFor, run: run, reason: failure + times, at: at, into: &actions)
             }
-        } else {
+        } else if outcome != .replaced {
             consecutiveFailures = 0
             resolve(recoveredBy: run, at: at, into: &actions)
         }

@@ -3,6 +3,21 @@ public enum RunOutcome: String, Codable, Sendable, CaseIterable {
     case success, failure, timeout
     case lockLost = "lock_lost"
     case killed
+    /// Stopped because a new occurrence took its lease over (`concurrency: replace`): not a
+    /// failure of the job, since the replacing run is the one that counts.
+    case replaced
+}
+
+/// What `jobrun` adds to a finish beyond the exit code (SPEC §6): its attempts with
+/// `retries`, and why `output_rules` failed a run that exited 0.
+public struct RunDetails: Sendable, Equatable {
+    public var attemptExitCodes: [Int]?
+    public var reason: String?
+
+    public init(attemptExitCodes: [Int]? = nil, reason: String? = nil) {
+        self.attemptExitCodes = attemptExitCodes
+        self.reason = reason
+    }
 }
 
 /// One run of a job. Times are epoch milliseconds; a run still in progress has no
@@ -27,6 +42,13 @@ public struct RunRecord: Codable, Sendable, Equatable {
     /// When the monitor found the lease expired with no finish report: the host or its
     /// `jobrun` died mid-run.
     public var lostAt: Int64?
+    /// 1 + the retries used, for a job with `retries`; nil otherwise.
+    public var attempts: Int?
+    /// Each attempt's exit code, in order (`[1, 1, 0]`); nil without `retries`.
+    public var attemptExitCodes: [Int]?
+    /// Why `output_rules` failed a run that exited 0, e.g.
+    /// `fail_if "^ERROR" matched line 1042: ERROR: disk full`.
+    public var reason: String?
 
     public init(
         runID: String, host: String, scheduledFor: Int64? = nil, startedAt: Int64, finishedAt: Int64? = nil,
@@ -53,5 +75,6 @@ public struct RunRecord: Codable, Sendable, Equatable {
         case finishedAt = "finished_at", durationMs = "duration_ms", exitCode = "exit_code", signal
         case outcome, fence, outputTail = "output_tail"
         case leaseMs = "lease_ms", leaseUntil = "lease_until", lostAt = "lost_at"
+        case attempts, attemptExitCodes = "attempt_exit_codes", reason
     }
 }

@@ -77,6 +77,9 @@ extension RunRecord {
         w.field("lease_ms", leaseMs)
         w.field("lease_until", leaseUntil)
         w.field("lost_at", lostAt)
+        w.field("attempts", attempts.map(Int64.init))
+        if let attemptExitCodes { w.field("attempt_exit_codes", numbers: attemptExitCodes.map(Int64.init)) }
+        w.field("reason", reason)
         w.endObject()
     }
 }
@@ -166,6 +169,17 @@ struct JSONWriter {
         for (i, value) in values.enumerated() {
             if i > 0 { bytes.append(UInt8(ascii: ",")) }
             quote(value)
+        }
+        bytes.append(UInt8(ascii: "]"))
+        needsComma = true
+    }
+
+    mutating func field(_ name: String, numbers values: [Int64]) {
+        key(name)
+        bytes.append(UInt8(ascii: "["))
+        for (i, value) in values.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            number(value)
         }
         bytes.append(UInt8(ascii: "]"))
         needsComma = true

@@ -8,7 +8,7 @@ import RedisLease
 ///     public enum MonitorEvent: Sendable, Equatable   // one `<prefix>events` entry, decoded
 ///         case start(job:, runID:, host:, startedAt: Int64, scheduledFor: Int64?, fence: Int64?, leaseMs: Int64?)
 ///         case finish(job:, runID:, host:, finishedAt: Int64, exitCode: Int?, signal: Int?,
-///                     durationMs: Int64, outcome: RunOutcome, outputTail: String?)
+///                     durationMs: Int64, outcome: RunOutcome, outputTail: String?, details: RunDetails)
 ///         case skip(job:, host:, at: Int64)
 ///         case pause(job:, until: Int64?, at: Int64); case resume(job:, at: Int64)
 ///         case define(job:); case reload
@@ -26,7 +26,7 @@ import RedisLease
 public enum MonitorEvent: Sendable, Equatable {
     case start(job: String, runID: String, host: String, startedAt: Int64, scheduledFor: Int64?, fence: Int64?, leaseMs: Int64?)
     case finish(job: String, runID: String, host: String, finishedAt: Int64, exitCode: Int?, signal: Int?,
-                durationMs: Int64, outcome: RunOutcome, outputTail: String?)
+                durationMs: Int64, outcome: RunOutcome, outputTail: String?, details: RunDetails = RunDetails())
     case skip(job: String, host: String, at: Int64)
     case pause(job: String, until: Int64?, at: Int64)
     case resume(job: String, at: Int64)
@@ -61,7 +61,8 @@ public enum MonitorEvent: Sendable, Equatable {
             guard !runID.isEmpty else { return nil }
             self = .finish(job: job, runID: runID, host: host, finishedAt: f.finishedAt ?? ts,
                            exitCode: f.exitCode, signal: f.signal, durationMs: f.durationMs ?? 0,
-                           outcome: f.outcome ?? (f.exitCode == 0 ? .success : .failure), outputTail: f.outputTail)
+                           outcome: f.outcome ?? (f.exitCode == 0 ? .success : .failure), outputTail: f.outputTail,
+                           details: RunDetails(attemptExitCodes: f.attemptExitCodes, reason: f.reason))
         case .skip: self = .skip(job: job, host: host, at: ts)
         case .pause: self = .pause(job: job, until: f.until, at: ts)
         case .resume: self = .resume(job: job, at: ts)
@@ -72,7 +73,7 @@ public enum MonitorEvent: Sendable, Equatable {
 
     public var job: String? {
         switch self {
-        case .start(let job, _, _, _, _, _, _), .finish(let job, _, _, _, _, _, _, _, _), .skip(let job, _, _),
+        case .start(let job, _, _, _, _, _, _), .finish(let job, _, _, _, _, _, _, _, _, _), .skip(let job, _, _),
              .pause(let job, _, _), .resume(let job, _), .define(let job):
             return job
         case .reload: return nil
@@ -93,7 +94,8 @@ private struct RawEventFields {
     enum Kind { case start, finish, skip, pause, resume, define, reload }
 
     var type: Kind?
-    var job, runID, host, outputTail: String?
+    var job, runID, host, outputTail, reason: String?
+    var attemptExitCodes: [Int]?
     var ts, startedAt, scheduledFor, finishedAt, until: Int64?
     var exitCode, signal: Int?
     var durationMs, fence, leaseMs: Int64?
@@ -116,6 +118,8 @@ private struct RawEventFields {
         else if name.equals("lease_ms") { leaseMs = value.integer.flatMap { $0 > 0 ? $0 : nil } }
         else if name.equals("outcome") { outcome = RunOutcome(rawValue: value.text) }
         else if name.equals("output_tail") { outputTail = value.bytes.isEmpty ? nil : value.text }
+        else if name.equals("reason") { reason = value.bytes.isEmpty ? nil : value.text }
+        else if name.equals("attempt_exit_codes") { attemptExitCodes = Self.numbers(value) }
     }
 
     private static func kind(_ value: RedisReplyView) -> Kind? {
@@ -127,6 +131,18 @@ private struct RawEventFields {
         if value.equals("define") { return .define }
         if value.equals("reload") { return .reload }
         return nil
+    }
+
+    /// `1,1,0`: nil when empty or when any item is not a whole number.
+    private static func numbers(_ value: RedisReplyView) -> [Int]? {
+        let text = value.text
+        guard !text.isEmpty else { return nil }
+        var list: [Int] = []
+        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let n = Int(item) else { return nil }
+            list.append(n)
+        }
+        return list
     }
 
     private static func time(_ value: RedisReplyView) -> Int64? {

@@ -214,13 +214,14 @@ final class LeaderSession {
                                              leaseMs: leaseMs, now: now)
             if fresh, let run = monitor.runningRuns[runID] { writes.run(job, run, finished: false) }
             settle(job, monitor, actions, into: &writes)
-        case let .finish(job, runID, host, finishedAt, exitCode, signal, durationMs, outcome, outputTail):
+        case let .finish(job, runID, host, finishedAt, exitCode, signal, durationMs, outcome, outputTail, details):
             heard(from: host, now: now, into: &writes)
             var monitor = known(job, now: now)
             let before = monitor.lastRun
             let listed = monitor.runningRuns[runID] != nil
             let actions = monitor.runFinished(runID: runID, at: finishedAt, exitCode: exitCode, signal: signal,
-                                              outcome: outcome, durationMs: durationMs, host: host, outputTail: outputTail)
+                                              outcome: outcome, durationMs: durationMs, host: host, outputTail: outputTail,
+                                              details: details)
             if let run = monitor.lastRun, run.runID == runID, run != before {
                 writes.run(job, run, finished: true, listed: listed)
                 writes.finished(job, runID: runID, outcome: run.outcome?.rawValue ?? outcome.rawValue,

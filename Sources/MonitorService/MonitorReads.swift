@@ -211,6 +211,9 @@ public struct RunView: Encodable, Sendable {
     public var signal: Int?
     public var outcome: String?
     public var fence: Int64?
+    public var attempts: Int?
+    public var attemptExitCodes: [Int]?
+    public var reason: String?
 
     public init(_ run: RunRecord) {
         runID = run.runID
@@ -223,11 +226,15 @@ public struct RunView: Encodable, Sendable {
         signal = run.signal
         outcome = run.outcome?.rawValue
         fence = run.fence
+        attempts = run.attempts
+        attemptExitCodes = run.attemptExitCodes
+        reason = run.reason
     }
 
     private enum CodingKeys: String, CodingKey {
         case runID = "run_id", host, scheduledFor = "scheduled_for", startedAt = "started_at"
         case finishedAt = "finished_at", durationMs = "duration_ms", exitCode = "exit_code", signal, outcome, fence
+        case attempts, attemptExitCodes = "attempt_exit_codes", reason
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -242,6 +249,12 @@ public struct RunView: Encodable, Sendable {
         try c.encode(signal, forKey: .signal)
         try c.encode(outcome, forKey: .outcome)
         try c.encode(fence, forKey: .fence)
+        try c.encode(attempts, forKey: .attempts)
+        try c.encode(attemptExitCodes, forKey: .attemptExitCodes)
+        try c.encode(reason, forKey: .reason)
+        try c.encode(attempts, forKey: .attempts)
+        try c.encode(attemptExitCodes, forKey: .attemptExitCodes)
+        try c.encode(reason, forKey: .reason)
     }
 }
 

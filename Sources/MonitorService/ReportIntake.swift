@@ -50,6 +50,8 @@ public struct ReportIntake: Sendable {
                 .text(try fields.time("finished_at") ?? ts), exitCode, try fields.integer("signal"),
                 try fields.integer("duration_ms", atLeast: 0).orZero, .text(outcome.rawValue),
                 .text(Self.tail(try fields.text("output_tail").string ?? "")),
+                try fields.integer("attempts", atLeast: 1), try fields.integers("attempt_exit_codes"),
+                try fields.text("reason"),
             ]
         case .skip:
             let reason = try fields.text("reason").string ?? RunEvent.SkipReason.lockHeld.rawValue
@@ -155,6 +157,22 @@ struct ReportFields {
             throw APIError.badRequest("\(name): expected an integer from \(minimum) to \(Self.largestInteger)")
         }
         return .number(n)
+    }
+
+    /// A list of integers (`attempt_exit_codes`), at most 101 (1 + the largest `retries`).
+    func integers(_ name: String) throws -> RunEvent.Value {
+        guard let value = present(name) else { return .null }
+        guard let items = value as? [Any], !items.isEmpty, items.count <= 101 else {
+            throw APIError.badRequest("\(name): expected a list of 1 to 101 integers")
+        }
+        var list: [Int64] = []
+        for item in items {
+            guard let n = (item as? NSNumber).flatMap(Self.wholeNumber) else {
+                throw APIError.badRequest("\(name): expected a list of 1 to 101 integers")
+            }
+            list.append(n)
+        }
+        return .numbers(list)
     }
 
     /// JSON's interoperable integers (RFC 7493): whole numbers within ±(2^53 - 1), where every

@@ -66,8 +66,33 @@ public final class LeaseClient {
             args += [claim.runID, String(claim.ttlSeconds)]
             if let hostClock = claim.hostClockMs { args += [String(hostClock), String(OccurrenceClaim.skewToleranceMs)] }
         }
+        return try decide(LeaseScripts.acquire, keys: keys, owner: owner, ttlMs: ttlMs, claim: claim, scriptKeys: lockKeys, args: args)
+    }
+
+    /// `concurrency: replace`: takes the lease from `holder` for the occurrence in `claim`, and
+    /// marks that holder replaced (`keys.replacing`, kept `markMs`) so its renewal stops it.
+    public func takeOver(keys: LeaseKeys, owner: String, ttlMs: Int64, claim: OccurrenceClaim, from holder: String,
+                         markMs: Int64) throws -> AcquireOutcome {
+        try decide(LeaseScripts.takeOver, keys: keys, owner: owner, ttlMs: ttlMs, claim: claim,
+                   scriptKeys: [keys.lock, keys.fence, keys.occurrence(claim.epoch), keys.replacing],
+                   args: [owner, String(ttlMs), claim.runID, String(claim.ttlSeconds), holder, String(markMs)])
+    }
+
+    /// Whether the run that was taken over still has its command running: some master still
+    /// holds its `replacing` mark. An unreachable master cannot say, and does not hold us up.
+    public func replacedRunStillStopping(keys: LeaseKeys) -> Bool {
+        masters.contains { (try? $0.command(["EXISTS", keys.replacing]))?.integer == 1 }
+    }
+
+    /// The replaced run's last word: its command has exited, so the new run may start.
+    public func replacedRunStopped(keys: LeaseKeys, owner: String) {
+        for m in masters { _ = try? m.evaluate(LeaseScripts.release, keys: [keys.replacing], args: [owner]) }
+    }
+
+    private func decide(_ script: RedisScript, keys: LeaseKeys, owner: String, ttlMs: Int64, claim: OccurrenceClaim?,
+                        scriptKeys lockKeys: [String], args: [String]) throws -> AcquireOutcome {
         let started = monotonicMs()
-        let answers = masters.map { ask($0, keys: lockKeys, args: args) }
+        let answers = masters.map { ask($0, script, keys: lockKeys, args: args) }
         if case .granted = answers.first { primaryGranted = true } else { primaryGranted = false }
         let decision = QuorumTally.acquire(answers, ttlMs: ttlMs, elapsedMs: monotonicMs() - started)
         if case .acquired(let fence, let validity, let replicated) = decision {
@@ -83,9 +108,9 @@ public final class LeaseClient {
         }
     }
 
-    private func ask(_ m: RedisConnection, keys: [String], args: [String]) -> MasterAnswer {
+    private func ask(_ m: RedisConnection, _ script: RedisScript, keys: [String], args: [String]) -> MasterAnswer {
         do {
-            let (reply, acknowledgedBy) = try m.evaluate(LeaseScripts.acquire, keys: keys, args: args,
+            let (reply, acknowledgedBy) = try m.evaluate(script, keys: keys, args: args,
                                                          waitingFor: replicaAcks, timeoutMs: replicaTimeoutMs)
             if case .error(let message) = reply { return .refused("\(m.endpoint): \(message)") }
             guard let items = reply.array, items.count >= 2, let kind = items[1].string else {
@@ -127,21 +152,29 @@ public final class LeaseClient {
 
     /// Extends the lease on every master. Returns `.lost` only when enough masters answered
     /// that it is not ours for a quorum to be impossible; throws when they could not be asked.
-    public func renew(keys: LeaseKeys, owner: String, ttlMs: Int64) throws -> RenewOutcome {
+    /// `replaceable`: also ask whether a new occurrence took it over (`concurrency: replace`).
+    public func renew(keys: LeaseKeys, owner: String, ttlMs: Int64, replaceable: Bool = false) throws -> RenewOutcome {
         var renewed = 0
         var refused = 0
+        var replaced = 0
         var errors: [String] = []
+        let renewKeys = replaceable ? [keys.lock, keys.replacing] : [keys.lock]
         for m in masters {
             do {
-                let reply = try m.evaluate(LeaseScripts.renew, keys: [keys.lock], args: [owner, String(ttlMs)])
-                if reply.integer == 1 { renewed += 1 } else if reply.isError { errors.append("\(reply)") } else { refused += 1 }
+                let reply = try m.evaluate(LeaseScripts.renew, keys: renewKeys, args: [owner, String(ttlMs)])
+                switch reply.integer {
+                case 1: renewed += 1
+                case 2: refused += 1; replaced += 1
+                default: if reply.isError { errors.append("\(reply)") } else { refused += 1 }
+                }
             } catch {
                 errors.append("\(error)")
             }
         }
-        switch QuorumTally.renew(renewed: renewed, refused: refused, masters: masters.count) {
+        switch QuorumTally.renew(renewed: renewed, refused: refused, replaced: replaced, masters: masters.count) {
         case .renewed: return .renewed
         case .lost: return .lost
+        case .replaced: return .replaced
         case .undecided: throw RedisError(.unreachable, errors.joined(separator: "; "))
         }
     }

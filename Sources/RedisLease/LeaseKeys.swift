@@ -17,7 +17,21 @@ public struct LeaseKeys: Sendable {
         self.lock = lockKey
     }
 
+    /// `concurrency: allow`: each occurrence is its own lease, so occurrences run side by side.
+    public init(prefix: String, job: String, occurrence epoch: Int64) {
+        self.prefix = prefix
+        self.job = job
+        self.lock = "\(prefix)lock:\(job):\(epoch)"
+    }
+
+    /// The one `lock:<job>` key the monitor looks at to find lost runs: not a per-occurrence
+    /// lease, nor cronlock's.
+    public var isJobWide: Bool { lock == "\(prefix)lock:\(job)" }
+
     public var fence: String { "\(prefix)fence:\(job)" }
+    /// `concurrency: replace`: names the owner whose lease was taken over, until that run has
+    /// stopped its command and deleted it (or it expires).
+    public var replacing: String { "\(prefix)replacing:\(job)" }
     public func occurrence(_ epoch: Int64) -> String { "\(prefix)occ:\(job):\(epoch)" }
 }
 
@@ -63,6 +77,8 @@ public enum RenewOutcome: Sendable, Equatable {
     case renewed
     /// The key is gone or names another owner: the lease is definitely lost.
     case lost
+    /// A new occurrence took the lease over (`concurrency: replace`): stop the command.
+    case replaced
 }
 
 /// What `jobctl lock` shows.

@@ -32,6 +32,10 @@ enum LeaseScripts {
           redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
         end
         if #KEYS == 3 then redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[4]) end
+        """ + "\n" + nextFence)
+
+    /// Lua ending a grant: the fencing token for KEYS[2], returned as `{1, 'ok', fence}`.
+    private static let nextFence = """
         local fence = redis.call('INCR', KEYS[2])
         local now = redis.call('TIME')
         local clock = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
@@ -40,13 +44,32 @@ enum LeaseScripts {
           redis.call('SET', KEYS[2], fence)
         end
         return {1, 'ok', fence}
-        """)
+        """
 
-    /// KEYS: lock   ARGV: owner, ttl_ms. 1 = extended, 0 = someone else's (or gone).
+    /// `concurrency: replace`. KEYS: lock, fence, occurrence, replacing
+    /// ARGV: owner, ttl_ms, run_id, occurrence_ttl_s, holder, replacing_ttl_ms
+    /// Takes the lock from `holder` (the owner the acquire script just reported), and records
+    /// that owner in `replacing` so its renewal learns it was replaced rather than lost. Any
+    /// other holder by now (a third host was faster) is answered as a held lock.
+    static let takeOver = RedisScript("""
+        local claimed = redis.call('GET', KEYS[3])
+        if claimed and claimed ~= ARGV[3] then return {0, 'occurrence', claimed} end
+        local holder = redis.call('GET', KEYS[1])
+        if holder and holder ~= ARGV[5] and holder ~= ARGV[1] then
+          return {0, 'lock', holder, redis.call('PTTL', KEYS[1])}
+        end
+        redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+        if holder == ARGV[5] then redis.call('SET', KEYS[4], ARGV[5], 'PX', ARGV[6]) end
+        redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[4])
+        """ + "\n" + nextFence)
+
+    /// KEYS: lock[, replacing]   ARGV: owner, ttl_ms. 1 = extended, 0 = someone else's (or
+    /// gone), 2 = taken over by a new occurrence (`concurrency: replace`).
     static let renew = RedisScript("""
         if redis.call('GET', KEYS[1]) == ARGV[1] then
           return redis.call('PEXPIRE', KEYS[1], ARGV[2])
         end
+        if #KEYS == 2 and redis.call('GET', KEYS[2]) == ARGV[1] then return 2 end
         return 0
         """)
 

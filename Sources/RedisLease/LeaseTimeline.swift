@@ -11,6 +11,8 @@ public struct LeaseTimeline: Sendable {
     public enum Action: Sendable, Equatable {
         case renewAt(Int64)
         case leaseLost(reason: String)
+        /// A new occurrence took the lease over (`concurrency: replace`): stop the command.
+        case replaced
         case release
         case none
     }
@@ -22,18 +24,30 @@ public struct LeaseTimeline: Sendable {
 
     private static let retryMs: Int64 = 500
 
-    public init(ttlMs: Int64, acquiredAt sentAt: Int64, validForMs: Int64) {
+    /// How often the lease is renewed: every ttl/3, or more often when asked for.
+    public let periodMs: Int64
+
+    /// `periodMs`: renew this often when it is shorter than ttl/3 — a run that may be replaced
+    /// renews every second, since its renewal is how it learns it was.
+    public init(ttlMs: Int64, acquiredAt sentAt: Int64, validForMs: Int64, periodMs: Int64? = nil) {
         self.ttlMs = ttlMs
         self.validUntil = sentAt + validForMs
+        self.periodMs = min(ttlMs / 3, periodMs ?? ttlMs)
     }
 
-    public var firstRenewal: Action { .renewAt(validUntil - ttlMs + ttlMs / 3) }
+    public var firstRenewal: Action { .renewAt(validUntil - ttlMs + periodMs) }
 
     /// `sentAt`: when the renewal request was sent — the server's TTL starts no earlier.
     public mutating func renewed(sentAt: Int64) -> Action {
         guard state == .held else { return .none }
         validUntil = sentAt + ttlMs - QuorumTally.driftAllowance(ttlMs: ttlMs)
-        return .renewAt(sentAt + ttlMs / 3)
+        return .renewAt(sentAt + periodMs)
+    }
+
+    public mutating func renewReplaced() -> Action {
+        guard state == .held else { return .none }
+        state = .lost
+        return .replaced
     }
 
     public mutating func renewRefused() -> Action {

@@ -88,15 +88,18 @@ public enum QuorumTally {
     public enum RenewDecision: Sendable, Equatable {
         case renewed
         case lost
+        /// Lost to a new occurrence that took it over (`concurrency: replace`).
+        case replaced
         /// Too few answers to say either: retry until the lease would have expired.
         case undecided
     }
 
-    /// `renewed`/`refused` count masters that extended the lease or said it is not ours.
-    public static func renew(renewed: Int, refused: Int, masters: Int) -> RenewDecision {
+    /// `renewed`/`refused` count masters that extended the lease or said it is not ours;
+    /// `replaced`, those of the refusals that said a new occurrence took it over.
+    public static func renew(renewed: Int, refused: Int, replaced: Int = 0, masters: Int) -> RenewDecision {
         let needed = quorum(of: masters)
         if renewed >= needed { return .renewed }
-        if refused > masters - needed { return .lost }
+        if refused > masters - needed { return replaced > 0 ? .replaced : .lost }
         return .undecided
     }
 }

@@ -5,7 +5,8 @@ import SystemSupport
 /// cost every `jobrun` start-up time for a handful of flat fields.
 extension RunEvent {
     /// `XADD <prefix>events MAXLEN ~ 1000000 * type T job J run_id R host H ts TS <field value>...`
-    /// Every value is a string: numbers in decimal, null as the empty string.
+    /// Every value is a string: numbers in decimal, lists of numbers comma-separated, null as
+    /// the empty string.
     public func xaddArguments(keyPrefix: String) -> [String] {
         var args = ["XADD", keyPrefix + "events", "MAXLEN", "~", "1000000", "*",
                     "type", kind.rawValue, "job", job, "run_id", runID, "host", host, "ts", ts]
@@ -15,6 +16,7 @@ extension RunEvent {
             switch f.value {
             case .text(let s): args.append(s)
             case .number(let n): args.append(String(n))
+            case .numbers(let list): args.append(list.map(String.init).joined(separator: ","))
             case .null: args.append("")
             }
         }
@@ -50,6 +52,7 @@ extension RunEvent {
             switch f.value {
             case .text(let s): JSONString.append(s, to: &out)
             case .number(let n): out.append(contentsOf: String(n).utf8)
+            case .numbers(let list): out.append(contentsOf: "[\(list.map(String.init).joined(separator: ","))]".utf8)
             case .null: out.append(contentsOf: "null".utf8)
             }
         }
@@ -71,6 +74,7 @@ extension RunEvent {
             switch object[name] {
             case .string(let s)?: values.append(.text(s))
             case .number(let n)?: values.append(.number(n))
+            case .numbers(let list)?: values.append(.numbers(list))
             case nil, .null?: values.append(.null)
             case .bool?: return nil
             }

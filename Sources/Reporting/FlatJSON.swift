@@ -1,5 +1,5 @@
 /// Reads back the one JSON shape `RunEvent.json` writes: a single object whose values are
-/// strings, whole numbers, booleans or null. Anything else — nesting, fractions, trailing
+/// strings, whole numbers, lists of whole numbers, booleans or null. Anything else — nesting, fractions, trailing
 /// bytes — is not a spooled event and reads as nil. Kept here rather than taking Foundation's
 /// `JSONSerialization` because `jobrun` replays the spool and must start fast (see
 /// docs/BENCHMARKS.md).
@@ -7,6 +7,7 @@ enum FlatJSON {
     enum Value: Equatable {
         case string(String)
         case number(Int64)
+        case numbers([Int64])
         case bool(Bool)
         case null
     }
@@ -45,8 +46,21 @@ enum FlatJSON {
             case UInt8(ascii: "n"): return literal("null") ? .null : nil
             case UInt8(ascii: "t"): return literal("true") ? .bool(true) : nil
             case UInt8(ascii: "f"): return literal("false") ? .bool(false) : nil
+            case UInt8(ascii: "["): return numbers().map(Value.numbers)
             default: return number().map(Value.number)
             }
+        }
+
+        private mutating func numbers() -> [Int64]? {
+            guard take("[") else { return nil }
+            var list: [Int64] = []
+            if take("]") { return list }
+            repeat {
+                skipSpace()
+                guard let n = number() else { return nil }
+                list.append(n)
+            } while take(",")
+            return take("]") ? list : nil
         }
 
         private mutating func number() -> Int64? {

@@ -13,14 +13,16 @@ import JobwatchCore
 /// | type | body fields |
 /// |---|---|
 /// | `start` | `pid`, `started_at`, `scheduled_for`, `fence`, `command`, `lease_ms` |
-/// | `finish` | `finished_at`, `exit_code`, `signal`, `duration_ms`, `outcome`, `output_tail` |
+/// | `finish` | `finished_at`, `exit_code`, `signal`, `duration_ms`, `outcome`, `output_tail`, `attempts`, `attempt_exit_codes`, `reason` |
 /// | `skip` | `reason` (`lock_held` \| `occurrence_taken`), `holder`, `scheduled_for` |
 ///
 /// Times are RFC 3339 UTC with milliseconds; `scheduled_for` is absent (JSON `null`, empty
 /// stream value) for a run outside every occurrence's grace window; `signal` likewise when
 /// the command was not killed by a signal; `lease_ms` (the run's `lock_ttl`, from which the
 /// monitor finds a run lost when its lease expires without a finish) likewise when the run
-/// holds no lease. `holder` is the lock's owner value
+/// holds no lease. `attempts` and `attempt_exit_codes` (a list of numbers: comma-separated on
+/// the stream, a JSON array over HTTP) are null for a job without `retries`; `reason` is null
+/// unless `output_rules` failed a run that exited 0. `holder` is the lock's owner value
 /// (`host:pid:run_id`) for `lock_held` and the claiming run's id for `occurrence_taken`.
 /// See `xaddArguments` and `httpRequest` for the two wire forms.
 public struct RunEvent: Sendable, Equatable {
@@ -31,7 +33,9 @@ public struct RunEvent: Sendable, Equatable {
         public var fieldNames: [String] {
             switch self {
             case .start: return ["pid", "started_at", "scheduled_for", "fence", "command", "lease_ms"]
-            case .finish: return ["finished_at", "exit_code", "signal", "duration_ms", "outcome", "output_tail"]
+            case .finish:
+                return ["finished_at", "exit_code", "signal", "duration_ms", "outcome", "output_tail",
+                        "attempts", "attempt_exit_codes", "reason"]
             case .skip: return ["reason", "holder", "scheduled_for"]
             }
         }
@@ -40,6 +44,7 @@ public struct RunEvent: Sendable, Equatable {
     public enum Value: Sendable, Equatable {
         case text(String)
         case number(Int64)
+        case numbers([Int64])
         case null
     }
 
@@ -78,12 +83,18 @@ public struct RunEvent: Sendable, Equatable {
         ])
     }
 
+    /// `attemptExitCodes`: every attempt's code, for a job with `retries`; `reason`: why
+    /// `output_rules` failed a run that exited 0.
     public static func finish(job: String, runID: String, host: String, exitCode: Int32, signal: Int32?,
-                              durationMs: Int64, outcome: String, outputTail: String) -> RunEvent {
+                              durationMs: Int64, outcome: String, outputTail: String,
+                              attemptExitCodes: [Int32]? = nil, reason: String? = nil) -> RunEvent {
         let now = Timestamp.nowMs()
         return RunEvent(kind: .finish, job: job, runID: runID, host: host, ts: Timestamp.format(ms: now), values: [
             .text(Timestamp.format(ms: now)), .number(Int64(exitCode)), signal.map { .number(Int64($0)) } ?? .null,
             .number(durationMs), .text(outcome), .text(Self.limitTail(outputTail)),
+            attemptExitCodes.map { .number(Int64($0.count)) } ?? .null,
+            attemptExitCodes.map { .numbers($0.map(Int64.init)) } ?? .null,
+            reason.map { .text($0) } ?? .null,
         ])
     }
 

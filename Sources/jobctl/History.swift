@@ -31,7 +31,7 @@ struct History: ParsableCommand {
             [
                 run["started_at"] as? String ?? "—",
                 run["host"] as? String ?? "—",
-                StatusTable.result(run),
+                Self.result(run),
                 StatusTable.number(run["duration_ms"]).map(StatusTable.duration) ?? "—",
                 run["scheduled_for"] as? String ?? "—",
                 StatusTable.number(run["fence"]).map(String.init) ?? "—",
@@ -40,5 +40,17 @@ struct History: ParsableCommand {
         }
         let headers = ["STARTED", "HOST", "RESULT", "DURATION", "SCHEDULED FOR", "FENCE", "RUN ID"]
         print(Table(headers: headers, rows: rows).render(), terminator: "")
+        // Why output rules failed a run does not fit a column: one line each under the table.
+        for run in runs {
+            if let reason = run["reason"] as? String { print("\(run["run_id"] as? String ?? "?"): \(reason)") }
+        }
+    }
+
+    /// The status table's result, plus the attempts of a job with `retries`: `success, 3 attempts (1,1,0)`.
+    static func result(_ run: [String: Any]) -> String {
+        let result = StatusTable.result(run)
+        guard let codes = run["attempt_exit_codes"] as? [Any], codes.count > 1 else { return result }
+        let list = codes.compactMap { StatusTable.number($0).map(String.init) }.joined(separator: ",")
+        return "\(result), \(codes.count) attempts (\(list))"
     }
 }

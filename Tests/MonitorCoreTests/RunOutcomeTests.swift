@@ -137,3 +137,30 @@ final class RunOutcomeTests: XCTestCase {
         XCTAssertEqual(monitor.deadlinePassed(now: 60_000).alerts, 0)
     }
 }
+
+/// What §6 adds to a finish: attempts, an output rule's reason, and `replaced`.
+final class RunJudgementTests: XCTestCase {
+    func testAnOutputRuleFailureAlertsWithItsReasonAndKeepsTheAttempts() throws {
+        var monitor = JobMonitor(spec: try tenSecondJob(), firstSeen: 1_000)
+        _ = monitor.runStarted(runID: "r1", host: "web2", at: 10_000)
+        let reason = "fail_if \"^ERROR\" matched line 1042: ERROR: disk full"
+        let failed = monitor.runFinished(runID: "r1", at: 12_000, exitCode: 0, signal: nil, outcome: .failure, durationMs: 2_000,
+                                         details: RunDetails(attemptExitCodes: [0, 0], reason: reason))
+        XCTAssertEqual(failed.raised.first?.reason, reason + " (2 attempts)", "the alert says how many attempts it took")
+        XCTAssertEqual(monitor.lastRun?.attempts, 2)
+        XCTAssertEqual(monitor.lastRun?.attemptExitCodes, [0, 0])
+        XCTAssertEqual(monitor.lastRun?.reason, reason)
+        let stored = try JSONDecoder().decode(RunRecord.self, from: Data(try XCTUnwrap(monitor.lastRun).json.utf8))
+        XCTAssertEqual(stored, monitor.lastRun, "the hand-written JSON reads back through Codable")
+    }
+
+    func testAReplacedRunNeitherFailsNorResolves() throws {
+        var monitor = JobMonitor(spec: try tenSecondJob(), firstSeen: 1_000)
+        XCTAssertEqual(monitor.run("r1", from: 10_000, to: 11_000, outcome: .failure, exitCode: 1).raised.count, 1)
+        let replaced = monitor.run("r2", from: 20_000, to: 25_000, outcome: .replaced, exitCode: 203)
+        XCTAssertEqual(replaced.alerts, 0, "the replacing run is the one that counts")
+        XCTAssertNil(monitor.failureReason(of: try XCTUnwrap(monitor.lastRun)))
+        XCTAssertEqual(monitor.consecutiveFailures, 1)
+        XCTAssertEqual(monitor.run("r3", from: 25_000, to: 26_000).resolved.count, 1)
+    }
+}

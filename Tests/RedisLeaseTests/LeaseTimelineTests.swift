@@ -122,4 +122,17 @@ final class LeaseTimelineTests: XCTestCase {
         }
         XCTAssertEqual(t.state, .held)
     }
+
+    /// A run that may be replaced renews every second: its renewal is how it learns of it.
+    func testAShorterPeriodRenewsMoreOftenAndATakeoverEndsTheLease() {
+        var t = LeaseTimeline(ttlMs: ttl, acquiredAt: 1_000, validForMs: 29_700, periodMs: 1_000)
+        XCTAssertEqual(t.firstRenewal, .renewAt(30_700 - ttl + 1_000))
+        XCTAssertEqual(t.renewed(sentAt: 2_000), .renewAt(3_000))
+        XCTAssertEqual(t.renewReplaced(), .replaced)
+        XCTAssertEqual(t.state, .lost)
+        XCTAssertEqual(t.renewReplaced(), .none)
+        XCTAssertEqual(t.childExited(), .none, "a replaced lease is no longer ours to release")
+        let long = LeaseTimeline(ttlMs: 3_000, acquiredAt: 0, validForMs: 2_900, periodMs: 5_000)
+        XCTAssertEqual(long.periodMs, 1_000, "never longer than a third of the TTL")
+    }
 }

@@ -67,4 +67,14 @@ final class QuorumTallyTests: XCTestCase {
         XCTAssertEqual(QuorumTally.renew(renewed: 0, refused: 1, masters: 1), .lost)
         XCTAssertEqual(QuorumTally.renew(renewed: 0, refused: 0, masters: 1), .undecided)
     }
+
+    /// `concurrency: replace`: a lease taken over reads as replaced, not lost, once the
+    /// refusals make it lost at all; a minority of takeovers is no takeover.
+    func testRenewalOfALeaseTakenOver() {
+        XCTAssertEqual(QuorumTally.renew(renewed: 0, refused: 1, replaced: 1, masters: 1), .replaced)
+        XCTAssertEqual(QuorumTally.renew(renewed: 1, refused: 2, replaced: 2, masters: 3), .replaced)
+        XCTAssertEqual(QuorumTally.renew(renewed: 1, refused: 2, replaced: 1, masters: 3), .replaced)
+        XCTAssertEqual(QuorumTally.renew(renewed: 2, refused: 1, replaced: 1, masters: 3), .renewed)
+        XCTAssertEqual(QuorumTally.renew(renewed: 1, refused: 1, replaced: 1, masters: 3), .undecided)
+    }
 }

@@ -25,6 +25,16 @@ void jw_block_wrapper_signals(void);
 /// 0 on timeout.
 int jw_wait_signal(long timeout_ms);
 
+/// The first `needle` in `haystack`, or NULL: `memmem`, by `memchr` for the needle's rarest
+/// byte (by a fixed guess at log text) then a compare.
+const void *jw_find(const void *haystack, size_t haystack_len, const void *needle, size_t needle_len);
+
+/// How many bytes equal `c` (a loop the compiler vectorises).
+size_t jw_count_byte(const void *bytes, size_t length, unsigned char c);
+
+/// glibc's `memrchr`, likewise: the last byte `c` in the first `n` bytes of `s`, or NULL.
+const void *jw_find_last(const void *s, int c, size_t n);
+
 int jw_exited(int status);
 int jw_exit_status(int status);
 int jw_signaled(int status);

@@ -101,6 +101,14 @@ private func expectedEvent(_ event: RunEvent) -> MonitorEvent? {
         if case .number(let n)? = event.value(name) { return n }
         return nil
     }
+    func numbers(_ name: String) -> [Int]? {
+        if case .numbers(let list)? = event.value(name) { return list.map(Int.init) }
+        return nil
+    }
+    func text(_ name: String) -> String? {
+        if case .text(let text)? = event.value(name), !text.isEmpty { return text }
+        return nil
+    }
     func time(_ name: String) -> Int64? {
         if case .text(let text)? = event.value(name) { return millis(text) }
         return nil
@@ -115,7 +123,8 @@ private func expectedEvent(_ event: RunEvent) -> MonitorEvent? {
               case .text(let tail)? = event.value("output_tail") else { return nil }
         return .finish(job: event.job, runID: event.runID, host: event.host, finishedAt: time("finished_at") ?? ts,
                        exitCode: number("exit_code").map(Int.init), signal: number("signal").map(Int.init),
-                       durationMs: number("duration_ms") ?? 0, outcome: outcome, outputTail: tail.isEmpty ? nil : tail)
+                       durationMs: number("duration_ms") ?? 0, outcome: outcome, outputTail: tail.isEmpty ? nil : tail,
+                       details: RunDetails(attemptExitCodes: numbers("attempt_exit_codes"), reason: text("reason")))
     case .skip:
         return .skip(job: event.job, host: event.host, at: ts)
     }

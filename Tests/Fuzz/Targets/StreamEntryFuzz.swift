@@ -82,7 +82,7 @@ private func checkDecoded(_ fields: [RESPReply]) {
         check(text["type"] == "start" && runID == text["run_id"] && !runID.isEmpty && eventHost == host,
               "a start without the entry's run id or host: \(label())")
         check(leaseMs.map { $0 > 0 } ?? true, "a lease of no length: \(label())")
-    case .finish(_, let runID, let eventHost, _, _, _, let durationMs, _, _):
+    case .finish(_, let runID, let eventHost, _, _, _, let durationMs, _, _, _):
         check(text["type"] == "finish" && runID == text["run_id"] && !runID.isEmpty && eventHost == host,
               "a finish without the entry's run id or host: \(label())")
         check(durationMs >= 0, "a negative duration: \(label())")
