@@ -1,17 +1,6 @@
 /// The time-driven half of `JobMonitor`: what is wrong at a given instant, and when to look
 /// again.
 extension JobMonitor {
-    public func state(at now: Int64) -> JobState {
-        if isPaused(at: now) { return .paused }
-        if let kind = incident?.kind.jobState { return kind }
-        // Late is shown, never scheduled: a wake-up at every scheduled time would double the
-        // timer load for a state that never alerts.
-        if let expected = awaitedOccurrence(at: now), now >= expected { return .late }
-        // A lost run stays listed (its late finish is still recognised) but runs nowhere.
-        if runningRuns.values.contains(where: { $0.lostAt == nil }) { return .running }
-        return lastRun == nil ? .new : .up
-    }
-
     /// The occurrence awaited at `now`, seeing through a pause that has ended but whose end
     /// no event has processed yet.
     func awaitedOccurrence(at now: Int64) -> Int64? {
@@ -83,34 +72,34 @@ extension JobMonitor {
 
     /// Repeats keep their cadence from the raise; after downtime only one catch-up is sent.
     mutating func repeatAlertIfDue(now: Int64, into actions: inout [MonitorAction]) {
-        guard var open = incident, let due = nextRealert, due <= now, let every = spec.realertEvery else { return }
-        open.repeats += 1
-        incident = open
+        guard incident != nil, let due = nextRealert, due <= now, let every = spec.realertEvery else { return }
+        condition = condition.updating { $0.repeats += 1 }
         nextRealert = due + every * ((now - due) / every + 1)
-        actions.append(.repeatAlert(open))
+        if let open = incident { actions.append(.repeatAlert(open)) }
     }
 
     mutating func raise(
         _ kind: IncidentKind, occurrence: Int64?, run: RunRecord?, reason: String, at now: Int64,
         into actions: inout [MonitorAction]
     ) {
-        if var open = incident {
+        switch condition {
+        case .clear:
+            let opened = Incident(
+                job: spec.name, kind: kind, since: now, occurrence: occurrence, lastRun: run, reason: reason,
+                previousState: state(at: now))
+            condition = .alerting(opened)
+            nextRealert = spec.realertEvery.map { now + $0 }
+            actions.append(.raiseAlert(opened))
+        case .alerting(var open):
             // One problem per incident, already paged; but an inhibited one was never paged, and
             // this problem is not the one that explained it: page it now.
             guard open.inhibitedBy != nil else { return }
             open.inhibitedBy = nil
             (open.kind, open.since, open.occurrence, open.lastRun, open.reason) = (kind, now, occurrence, run, reason)
-            incident = open
+            condition = .alerting(open)
             nextRealert = spec.realertEvery.map { now + $0 }
             actions.append(.raiseAlert(open))
-            return
         }
-        let opened = Incident(
-            job: spec.name, kind: kind, since: now, occurrence: occurrence, lastRun: run, reason: reason,
-            previousState: state(at: now))
-        incident = opened
-        nextRealert = spec.realertEvery.map { now + $0 }
-        actions.append(.raiseAlert(opened))
     }
 
     /// A config error is ended by a good definition, not a run; an overdue incident stays
@@ -134,7 +123,7 @@ extension JobMonitor {
         var closed = open
         closed.resolvedAt = now
         if let run { closed.lastRun = run }
-        incident = nil
+        condition = .clear
         nextRealert = nil
         actions.append(.resolveAlert(closed))
     }

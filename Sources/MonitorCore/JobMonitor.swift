@@ -19,7 +19,7 @@ import CronSchedule
 ///   by the monitor's clock (grace longer than the period, or a host clock running ahead);
 ///   one whose deadline has passed is missed, even when the monitor applies that start before
 ///   the deadline (a deadline it could not watch: down, or cut off from Redis).
-public struct JobMonitor: Codable, Sendable, Equatable {
+public struct JobMonitor: Sendable, Equatable {
     public internal(set) var spec: JobSpec
     /// When the monitor first loaded the definition (nil in state saved by older versions):
     /// occurrences before it are never missed, in alerts or in reports.
@@ -34,7 +34,8 @@ public struct JobMonitor: Codable, Sendable, Equatable {
     @Boxed public internal(set) var lastRun: RunRecord? = nil
     public internal(set) var lastSkip: Skip?
     public internal(set) var consecutiveFailures: Int
-    @Boxed public internal(set) var incident: Incident? = nil
+    /// What is open against the job (see `State`).
+    public internal(set) var condition: State = .clear
     public internal(set) var pause: Pause?
     /// When the caller must next call `deadlinePassed(now:)`; restore a deadline queue from it
     /// after a restart.
@@ -208,7 +209,7 @@ public struct JobMonitor: Codable, Sendable, Equatable {
     /// The open incident is explained by something paged once for many jobs (`reason`, e.g.
     /// `monitor_down`): it stays open and visible, but neither it nor its resolve is paged.
     public mutating func inhibitIncident(by reason: String) {
-        incident?.inhibitedBy = reason
+        condition = condition.updating { $0.inhibitedBy = reason }
     }
 
     public mutating func deadlinePassed(now: Int64) -> [MonitorAction] {

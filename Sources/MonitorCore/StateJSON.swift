@@ -54,6 +54,51 @@ extension JobMonitor {
     }
 }
 
+/// The stored shape, read back. `condition` is stored as the `incident` key it replaced, so
+/// state written before `State` existed reads unchanged, and the other way round.
+extension JobMonitor: Codable {
+    private enum CodingKeys: String, CodingKey {
+        case spec, firstSeen, recordedState, expectedOccurrence, runningRuns, lastRun, lastSkip
+        case consecutiveFailures, incident, pause, nextDeadline, nextRealert, overdueRunIDs, finishedRunIDs
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        spec = try c.decode(JobSpec.self, forKey: .spec)
+        firstSeen = try c.decodeIfPresent(Int64.self, forKey: .firstSeen)
+        recordedState = try c.decode(JobState.self, forKey: .recordedState)
+        expectedOccurrence = try c.decodeIfPresent(Int64.self, forKey: .expectedOccurrence)
+        runningRuns = try c.decode([String: RunRecord].self, forKey: .runningRuns)
+        lastRun = try c.decodeIfPresent(RunRecord.self, forKey: .lastRun)
+        lastSkip = try c.decodeIfPresent(Skip.self, forKey: .lastSkip)
+        consecutiveFailures = try c.decode(Int.self, forKey: .consecutiveFailures)
+        condition = try c.decodeIfPresent(Incident.self, forKey: .incident).map(State.alerting) ?? .clear
+        pause = try c.decodeIfPresent(Pause.self, forKey: .pause)
+        nextDeadline = try c.decodeIfPresent(Int64.self, forKey: .nextDeadline)
+        nextRealert = try c.decodeIfPresent(Int64.self, forKey: .nextRealert)
+        overdueRunIDs = try c.decode(Set<String>.self, forKey: .overdueRunIDs)
+        finishedRunIDs = try c.decode(RecentRuns.self, forKey: .finishedRunIDs)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(spec, forKey: .spec)
+        try c.encodeIfPresent(firstSeen, forKey: .firstSeen)
+        try c.encode(recordedState, forKey: .recordedState)
+        try c.encodeIfPresent(expectedOccurrence, forKey: .expectedOccurrence)
+        try c.encode(runningRuns, forKey: .runningRuns)
+        try c.encodeIfPresent(lastRun, forKey: .lastRun)
+        try c.encodeIfPresent(lastSkip, forKey: .lastSkip)
+        try c.encode(consecutiveFailures, forKey: .consecutiveFailures)
+        try c.encodeIfPresent(incident, forKey: .incident)
+        try c.encodeIfPresent(pause, forKey: .pause)
+        try c.encodeIfPresent(nextDeadline, forKey: .nextDeadline)
+        try c.encodeIfPresent(nextRealert, forKey: .nextRealert)
+        try c.encode(overdueRunIDs, forKey: .overdueRunIDs)
+        try c.encode(finishedRunIDs, forKey: .finishedRunIDs)
+    }
+}
+
 extension RunRecord {
     public var json: String {
         var w = JSONWriter()
