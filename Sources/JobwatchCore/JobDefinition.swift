@@ -49,6 +49,10 @@ public struct JobDefinition: Sendable {
     public var env: [String: String] = [:]
     public var tags: [String] = []
     public var owner: String?
+    /// `anomaly:` (SPEC §6); nil: durations are not judged.
+    public var anomaly: AnomalyRule?
+    /// Consecutive successful runs before an open alert resolves.
+    public var resolveAfter = 1
     /// Run the command as this user (jobrun must run as root); nil: as whoever runs jobrun.
     public var user: String?
     /// Where the file was read from, for messages; nil for a job known only from flags.
@@ -71,7 +75,7 @@ public struct JobDefinition: Sendable {
     public static let keys = [
         "description", "command", "schedule", "timezone", "grace", "max_runtime", "kill_on_timeout",
         "kill_after", "min_runtime", "lock", "lock_ttl", "lock_wait", "on_lock_lost", "hosts", "alerts",
-        "alert_after_failures", "realert_every", "env", "tags", "owner", "user",
+        "alert_after_failures", "realert_every", "env", "tags", "owner", "user", "anomaly", "resolve_after",
     ]
 
     /// Parses and validates one job file. Throws every problem found, each located.
@@ -144,6 +148,7 @@ public struct JobDefinition: Sendable {
         if let user, user.isEmpty || user.contains(where: { $0 == ":" || $0 == "/" || $0.isWhitespace }) {
             m.file.problem("user: \"\(user)\" is not a user name", at: m.node("user"))
         }
+        readJudgement(m)
         if killOnTimeout && maxRuntime == nil {
             m.file.problem("kill_on_timeout: needs max_runtime to know when to kill", at: m.keyNode("kill_on_timeout"))
         }

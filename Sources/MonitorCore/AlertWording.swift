@@ -61,6 +61,10 @@ enum AlertWording {
             return "\(job) lost its run on \(host)\(started): the lease expired with no finish report"
         case .configError:
             return "\(job) has an invalid definition: \(incident.reason)"
+        case .slow:
+            return "\(job) has been \(incident.reason)"
+        case .fast:
+            return "\(job) \(incident.reason)"
         }
     }
 

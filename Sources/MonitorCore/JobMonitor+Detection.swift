@@ -22,7 +22,9 @@ extension JobMonitor {
         if let pause { return pause.until }
         var candidates: [Int64] = []
         if let expected = expectedOccurrence { candidates.append(expected + spec.grace) }
+        let slowAfter = self.slowAfter
         for run in runningRuns.values where run.lostAt == nil {
+            if let slowAfter, !slowRunIDs.contains(run.runID) { candidates.append(run.startedAt + slowAfter) }
             if let maxRuntime = spec.maxRuntime, !overdueRunIDs.contains(run.runID) {
                 candidates.append(run.startedAt + maxRuntime)
             }
@@ -90,10 +92,14 @@ extension JobMonitor {
             condition = .alerting(opened)
             nextRealert = spec.realertEvery.map { now + $0 }
             actions.append(.raiseAlert(opened))
-        case .alerting(var open):
-            // One problem per incident, already paged; but an inhibited one was never paged, and
-            // this problem is not the one that explained it: page it now.
-            guard open.inhibitedBy != nil else { return }
+        case .alerting(var open), .recovering(var open, _):
+            // One problem per incident, already paged: a recovery starts over, silently. But an
+            // inhibited one was never paged, and this problem is not the one that explained it:
+            // page it now.
+            guard open.inhibitedBy != nil else {
+                condition = .alerting(open)
+                return
+            }
             open.inhibitedBy = nil
             (open.kind, open.since, open.occurrence, open.lastRun, open.reason) = (kind, now, occurrence, run, reason)
             condition = .alerting(open)
@@ -103,11 +109,27 @@ extension JobMonitor {
     }
 
     /// A config error is ended by a good definition, not a run; an overdue incident stays
-    /// open while another overdue run is still going.
-    mutating func resolve(recoveredBy run: RunRecord, at now: Int64, into actions: inout [MonitorAction]) {
+    /// open while another overdue run is still going; a slow or fast one, until a run's
+    /// duration is back inside the range (`outOfRange` false).
+    mutating func resolve(recoveredBy run: RunRecord, outOfRange: Bool, at now: Int64, into actions: inout [MonitorAction]) {
         guard let open = incident, open.kind != .configError else { return }
+        if open.kind == .slow || open.kind == .fast, outOfRange { return }
         if open.kind == .overdue, runningRuns.keys.contains(where: overdueRunIDs.contains) { return }
-        close(open, endedBy: run, at: now, into: &actions)
+        switch condition {
+        case .clear: return
+        case .alerting where spec.resolveAfter > 1:
+            condition = .recovering(open, successes: 1)
+        case .recovering(_, let successes) where successes + 1 < spec.resolveAfter:
+            condition = .recovering(open, successes: successes + 1)
+        case .alerting, .recovering:
+            close(open, endedBy: run, at: now, into: &actions)
+        }
+    }
+
+    /// A failed run while recovering: the incident is still open and was paged, so it goes
+    /// back to alerting without a new page, and the count of successes starts over.
+    mutating func relapse() {
+        if case .recovering(let open, _) = condition { condition = .alerting(open) }
     }
 
     /// A lost run reported its finish after all: the lost incident ends once no other run of

@@ -14,11 +14,14 @@ extension JobMonitor {
         case clear
         /// An incident is open: paged, or inhibited by something paged once for many jobs.
         indirect case alerting(Incident)
+        /// The open incident has had `successes` consecutive successful runs, fewer than
+        /// `resolve_after`: still open, shown as `recovering`.
+        indirect case recovering(Incident, successes: Int)
 
         public var incident: Incident? {
             switch self {
             case .clear: return nil
-            case .alerting(let open): return open
+            case .alerting(let open), .recovering(let open, _): return open
             }
         }
 
@@ -29,6 +32,9 @@ extension JobMonitor {
             case .alerting(var open):
                 change(&open)
                 return .alerting(open)
+            case .recovering(var open, let successes):
+                change(&open)
+                return .recovering(open, successes: successes)
             }
         }
     }
@@ -42,6 +48,7 @@ extension JobMonitor {
         switch condition {
         case .clear: return activity(at: now)
         case .alerting(let open): return open.kind.jobState ?? activity(at: now)
+        case .recovering: return .recovering
         }
     }
 

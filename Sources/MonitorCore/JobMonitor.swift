@@ -42,6 +42,11 @@ public struct JobMonitor: Sendable, Equatable {
     public internal(set) var nextDeadline: Int64?
     var nextRealert: Int64?
     var overdueRunIDs: Set<String>
+    /// Durations of the latest successful runs, newest last, at most `anomaly.baseline`;
+    /// always empty without `anomaly:`.
+    public internal(set) var recentDurations: [Int64] = []
+    /// Running runs already found slow.
+    var slowRunIDs: Set<String> = []
     /// Runs already finished, newest last, so a redelivered report is recognised.
     var finishedRunIDs: RecentRuns
 
@@ -115,6 +120,7 @@ public struct JobMonitor: Sendable, Equatable {
         let startedAt = overflow ? (durationMs > 0 ? earliest : latest) : min(max(start, earliest), latest)
         var run = runningRuns.removeValue(forKey: runID) ?? RunRecord(runID: runID, host: host ?? "unknown", startedAt: startedAt)
         overdueRunIDs.remove(runID)
+        slowRunIDs.remove(runID)
         if run.lostAt != nil {
             // The host came back and its spool delivered the finish: the run was not lost after
             // all, and what it did is judged below like any other run.
@@ -130,6 +136,7 @@ public struct JobMonitor: Sendable, Equatable {
         run.outputTail = failure == nil ? nil : outputTail.map { OutputExcerpt.tail($0) }
         lastRun = run
         if let failure {
+            relapse()
             consecutiveFailures += 1
             if consecutiveFailures >= spec.alertAfterFailures, !isPaused(at: at) {
                 let times = consecutiveFailures > 1 ? " (\(consecutiveFailures) failures in a row)" : ""
@@ -137,7 +144,11 @@ public struct JobMonitor: Sendable, Equatable {
             }
         } else {
             consecutiveFailures = 0
-            resolve(recoveredBy: run, at: at, into: &actions)
+            let anomaly = durationAnomaly(durationMs)
+            let fast = anomaly == .fast ? fastReason(durationMs) : nil
+            keepDuration(durationMs)
+            resolve(recoveredBy: run, outOfRange: anomaly != nil, at: at, into: &actions)
+            if let fast, !isPaused(at: at) { raise(.fast, occurrence: run.scheduledFor, run: run, reason: fast, at: at, into: &actions) }
         }
         settle(at: at, because: "run \(runID) on \(run.host): \(failure ?? "succeeded")", into: &actions)
         return actions
@@ -219,6 +230,7 @@ public struct JobMonitor: Sendable, Equatable {
         if !isPaused(at: now) {
             if let missed = noteMissedOccurrence(now: now, into: &actions) { reasons.append(missed) }
             reasons += noteOverdueRuns(now: now, into: &actions)
+            reasons += noteSlowRuns(now: now, into: &actions)
             repeatAlertIfDue(now: now, into: &actions)
         }
         settle(at: now, because: reasons.isEmpty ? "deadline passed" : reasons.joined(separator: "; "), into: &actions)
@@ -252,6 +264,7 @@ public struct JobMonitor: Sendable, Equatable {
         endPauseIfDue(now)
         let old = spec
         spec = newSpec
+        if old.anomaly != newSpec.anomaly { trimDurations(to: newSpec.anomaly) }
         if old.schedule != newSpec.schedule { expectedOccurrence = newSpec.occurrence(after: now) }
         if old.realertEvery != newSpec.realertEvery, incident != nil {
             nextRealert = newSpec.realertEvery.map { now + $0 }

@@ -14,11 +14,15 @@ public struct JobSpec: Sendable, Equatable {
     public var alertAfterFailures: Int
     public var realertEvery: Int64?
     public var channels: [String]
+    /// `anomaly:`; nil keeps no durations at all.
+    public var anomaly: AnomalyRule?
+    /// `resolve_after`: consecutive successes that end an open incident.
+    public var resolveAfter: Int
 
     public init(
         name: String, schedule: Schedule?, timezone: String, grace: Int64 = 300_000,
         maxRuntime: Int64? = nil, minRuntime: Int64? = nil, alertAfterFailures: Int = 1,
-        realertEvery: Int64? = nil, channels: [String] = []
+        realertEvery: Int64? = nil, channels: [String] = [], anomaly: AnomalyRule? = nil, resolveAfter: Int = 1
     ) {
         self.name = name
         self.schedule = schedule
@@ -29,6 +33,8 @@ public struct JobSpec: Sendable, Equatable {
         self.alertAfterFailures = max(1, alertAfterFailures)
         self.realertEvery = realertEvery
         self.channels = channels
+        self.anomaly = anomaly
+        self.resolveAfter = max(1, resolveAfter)
     }
 
     /// `defaultChannels` is `monitor.default_alerts`, used when the file names no `alerts:`.
@@ -40,7 +46,8 @@ public struct JobSpec: Sendable, Equatable {
             minRuntime: definition.minRuntime.map(\.milliseconds).flatMap { $0 > 0 ? $0 : nil },
             alertAfterFailures: definition.alertAfterFailures,
             realertEvery: definition.realertEvery.map(\.milliseconds).flatMap { $0 > 0 ? $0 : nil },
-            channels: definition.alerts ?? defaultChannels)
+            channels: definition.alerts ?? defaultChannels, anomaly: definition.anomaly,
+            resolveAfter: definition.resolveAfter)
     }
 
     /// The first occurrence strictly after `t`, both in epoch milliseconds.
@@ -55,8 +62,10 @@ extension JobSpec: Codable {
     private enum CodingKeys: String, CodingKey {
         case name, schedule, timezone, grace = "grace_ms", maxRuntime = "max_runtime_ms"
         case minRuntime = "min_runtime_ms", alertAfterFailures = "alert_after_failures"
-        case realertEvery = "realert_every_ms", channels
+        case realertEvery = "realert_every_ms", channels, anomaly, resolveAfter = "resolve_after"
     }
+
+    private enum AnomalyKeys: String, CodingKey { case slower, faster, baseline }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -74,7 +83,23 @@ extension JobSpec: Codable {
             minRuntime: try c.decodeIfPresent(Int64.self, forKey: .minRuntime),
             alertAfterFailures: try c.decode(Int.self, forKey: .alertAfterFailures),
             realertEvery: try c.decodeIfPresent(Int64.self, forKey: .realertEvery),
-            channels: try c.decode([String].self, forKey: .channels))
+            channels: try c.decode([String].self, forKey: .channels),
+            anomaly: try Self.decodeAnomaly(c),
+            resolveAfter: try c.decodeIfPresent(Int.self, forKey: .resolveAfter) ?? 1)
+    }
+
+    private static func decodeAnomaly(_ c: KeyedDecodingContainer<CodingKeys>) throws -> AnomalyRule? {
+        guard c.contains(.anomaly) else { return nil }
+        let a = try c.nestedContainer(keyedBy: AnomalyKeys.self, forKey: .anomaly)
+        func multiplier(_ key: AnomalyKeys) throws -> Multiplier? {
+            guard let text = try a.decodeIfPresent(String.self, forKey: key) else { return nil }
+            guard let value = Multiplier(parsing: text) else {
+                throw DecodingError.dataCorruptedError(forKey: key, in: a, debugDescription: "not a multiplier: \(text)")
+            }
+            return value
+        }
+        return AnomalyRule(slower: try multiplier(.slower), faster: try multiplier(.faster),
+                           baseline: try a.decode(Int.self, forKey: .baseline))
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -88,6 +113,13 @@ extension JobSpec: Codable {
         try c.encode(alertAfterFailures, forKey: .alertAfterFailures)
         try c.encodeIfPresent(realertEvery, forKey: .realertEvery)
         try c.encode(channels, forKey: .channels)
+        if let anomaly {
+            var a = c.nestedContainer(keyedBy: AnomalyKeys.self, forKey: .anomaly)
+            try a.encodeIfPresent(anomaly.slower?.description, forKey: .slower)
+            try a.encodeIfPresent(anomaly.faster?.description, forKey: .faster)
+            try a.encode(anomaly.baseline, forKey: .baseline)
+        }
+        if resolveAfter != 1 { try c.encode(resolveAfter, forKey: .resolveAfter) }
     }
 }
 

@@ -79,7 +79,7 @@ public struct PagerDutyEvent: Codable, Sendable, Equatable {
         payload = Payload(
             summary: OutputExcerpt.prefix(AlertWording.summary(incident, spec), utf16Limit: Self.summaryLimit),
             source: run?.host ?? context.monitorHost,
-            severity: incident.kind == .failed || incident.kind == .configError ? "error" : "critical",
+            severity: incident.kind.severity,
             timestamp: timestamp(incident.since, timeZone: "UTC"), component: incident.job,
             eventClass: incident.kind.rawValue, customDetails: details)
         if let link = context.link(to: incident.job) {

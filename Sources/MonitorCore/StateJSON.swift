@@ -38,6 +38,7 @@ extension JobMonitor {
             w.key("incident")
             incident.write(to: &w)
         }
+        if case .recovering(_, let successes) = condition { w.field("recoveringSuccesses", Int64(successes)) }
         if let pause {
             w.key("pause")
             w.beginObject()
@@ -49,6 +50,8 @@ extension JobMonitor {
         w.field("nextRealert", nextRealert)
         w.field("overdueRunIDs", Array(overdueRunIDs))
         w.field("finishedRunIDs", fingerprints: finishedRunIDs.fingerprints)
+        if !recentDurations.isEmpty { w.field("recentDurations", numbers: recentDurations) }
+        if !slowRunIDs.isEmpty { w.field("slowRunIDs", Array(slowRunIDs)) }
         w.endObject()
         return w.text
     }
@@ -60,6 +63,7 @@ extension JobMonitor: Codable {
     private enum CodingKeys: String, CodingKey {
         case spec, firstSeen, recordedState, expectedOccurrence, runningRuns, lastRun, lastSkip
         case consecutiveFailures, incident, pause, nextDeadline, nextRealert, overdueRunIDs, finishedRunIDs
+        case recentDurations, slowRunIDs, recoveringSuccesses
     }
 
     public init(from decoder: Decoder) throws {
@@ -69,15 +73,23 @@ extension JobMonitor: Codable {
         recordedState = try c.decode(JobState.self, forKey: .recordedState)
         expectedOccurrence = try c.decodeIfPresent(Int64.self, forKey: .expectedOccurrence)
         runningRuns = try c.decode([String: RunRecord].self, forKey: .runningRuns)
-        lastRun = try c.decodeIfPresent(RunRecord.self, forKey: .lastRun)
         lastSkip = try c.decodeIfPresent(Skip.self, forKey: .lastSkip)
         consecutiveFailures = try c.decode(Int.self, forKey: .consecutiveFailures)
-        condition = try c.decodeIfPresent(Incident.self, forKey: .incident).map(State.alerting) ?? .clear
+        let open = try c.decodeIfPresent(Incident.self, forKey: .incident)
+        let successes = try c.decodeIfPresent(Int.self, forKey: .recoveringSuccesses)
+        switch (open, successes) {
+        case (let open?, let successes?): condition = .recovering(open, successes: successes)
+        case (let open?, nil): condition = .alerting(open)
+        case (nil, _): condition = .clear
+        }
         pause = try c.decodeIfPresent(Pause.self, forKey: .pause)
         nextDeadline = try c.decodeIfPresent(Int64.self, forKey: .nextDeadline)
         nextRealert = try c.decodeIfPresent(Int64.self, forKey: .nextRealert)
         overdueRunIDs = try c.decode(Set<String>.self, forKey: .overdueRunIDs)
         finishedRunIDs = try c.decode(RecentRuns.self, forKey: .finishedRunIDs)
+        recentDurations = try c.decodeIfPresent([Int64].self, forKey: .recentDurations) ?? []
+        slowRunIDs = try c.decodeIfPresent(Set<String>.self, forKey: .slowRunIDs) ?? []
+        lastRun = try c.decodeIfPresent(RunRecord.self, forKey: .lastRun)   // a wrapper: set once the rest is
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -91,11 +103,14 @@ extension JobMonitor: Codable {
         try c.encodeIfPresent(lastSkip, forKey: .lastSkip)
         try c.encode(consecutiveFailures, forKey: .consecutiveFailures)
         try c.encodeIfPresent(incident, forKey: .incident)
+        if case .recovering(_, let successes) = condition { try c.encode(successes, forKey: .recoveringSuccesses) }
         try c.encodeIfPresent(pause, forKey: .pause)
         try c.encodeIfPresent(nextDeadline, forKey: .nextDeadline)
         try c.encodeIfPresent(nextRealert, forKey: .nextRealert)
         try c.encode(overdueRunIDs, forKey: .overdueRunIDs)
         try c.encode(finishedRunIDs, forKey: .finishedRunIDs)
+        if !recentDurations.isEmpty { try c.encode(recentDurations, forKey: .recentDurations) }
+        if !slowRunIDs.isEmpty { try c.encode(slowRunIDs, forKey: .slowRunIDs) }
     }
 }
 
@@ -138,6 +153,15 @@ extension JobSpec {
         w.field("alert_after_failures", Int64(alertAfterFailures))
         w.field("realert_every_ms", realertEvery)
         w.field("channels", channels)
+        if let anomaly {
+            w.key("anomaly")
+            w.beginObject()
+            w.field("slower", anomaly.slower?.description)
+            w.field("faster", anomaly.faster?.description)
+            w.field("baseline", Int64(anomaly.baseline))
+            w.endObject()
+        }
+        if resolveAfter != 1 { w.field("resolve_after", Int64(resolveAfter)) }
         w.endObject()
     }
 }
@@ -210,6 +234,17 @@ struct JSONWriter {
         for (i, value) in values.enumerated() {
             if i > 0 { bytes.append(UInt8(ascii: ",")) }
             quote(value)
+        }
+        bytes.append(UInt8(ascii: "]"))
+        needsComma = true
+    }
+
+    mutating func field(_ name: String, numbers values: [Int64]) {
+        key(name)
+        bytes.append(UInt8(ascii: "["))
+        for (i, value) in values.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            number(value)
         }
         bytes.append(UInt8(ascii: "]"))
         needsComma = true

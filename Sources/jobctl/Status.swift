@@ -147,7 +147,7 @@ enum Terminal {
         switch state.split(separator: " ").first.map(String.init) ?? state {
         case "up": code = "32"
         case "running": code = "36"
-        case "late": code = "33"
+        case "late", "slow", "fast": code = "33"
         case "missed", "failed", "overdue", "lost": code = "1;31"
         case "paused": code = "2"
         default: return text
