@@ -31,12 +31,14 @@ extension JobMonitor {
             if let until = run.leaseUntil { candidates.append(until + Self.leaseGraceMs) }
         }
         if incident != nil, let realert = nextRealert { candidates.append(realert) }
+        candidates += flappingDeadlines
         return candidates.min()
     }
 
     /// Records a state change and announces a new deadline, each only when it differs, so a
     /// repeated event yields no actions at all.
     mutating func settle(at now: Int64, because reason: String, into actions: inout [MonitorAction]) {
+        if !resolvedTimes.isEmpty { governFlapping(now: now, into: &actions) }
         let current = state(at: now)
         if current != recordedState {
             actions.append(.record(StateChange(from: recordedState, to: current, at: now, reason: reason)))
@@ -147,6 +149,7 @@ extension JobMonitor {
         if let run { closed.lastRun = run }
         condition = .clear
         nextRealert = nil
+        noteResolved(at: now)
         actions.append(.resolveAlert(closed))
     }
 

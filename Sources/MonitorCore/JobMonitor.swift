@@ -47,6 +47,10 @@ public struct JobMonitor: Sendable, Equatable {
     public internal(set) var recentDurations: [Int64] = []
     /// Running runs already found slow.
     var slowRunIDs: Set<String> = []
+    /// When the job's latest incidents closed, newest last, at most `flapCycles`.
+    public internal(set) var resolvedTimes: [Int64] = []
+    /// Set while the job is flapping (`JobMonitor+Flapping.swift`).
+    @Boxed public internal(set) var flapping: Flapping? = nil
     /// Runs already finished, newest last, so a redelivered report is recognised.
     var finishedRunIDs: RecentRuns
 

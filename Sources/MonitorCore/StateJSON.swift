@@ -52,6 +52,22 @@ extension JobMonitor {
         w.field("finishedRunIDs", fingerprints: finishedRunIDs.fingerprints)
         if !recentDurations.isEmpty { w.field("recentDurations", numbers: recentDurations) }
         if !slowRunIDs.isEmpty { w.field("slowRunIDs", Array(slowRunIDs)) }
+        if !resolvedTimes.isEmpty { w.field("resolvedTimes", numbers: resolvedTimes) }
+        if let flapping {
+            w.key("flapping")
+            w.beginObject()
+            w.field("since", flapping.since)
+            w.field("nextAlert", flapping.nextAlert)
+            if let held = flapping.held {
+                w.key("held")
+                w.beginObject()
+                w.field("event", held.event.rawValue)
+                w.key("incident")
+                held.incident.write(to: &w)
+                w.endObject()
+            }
+            w.endObject()
+        }
         w.endObject()
         return w.text
     }
@@ -63,7 +79,7 @@ extension JobMonitor: Codable {
     private enum CodingKeys: String, CodingKey {
         case spec, firstSeen, recordedState, expectedOccurrence, runningRuns, lastRun, lastSkip
         case consecutiveFailures, incident, pause, nextDeadline, nextRealert, overdueRunIDs, finishedRunIDs
-        case recentDurations, slowRunIDs, recoveringSuccesses
+        case recentDurations, slowRunIDs, recoveringSuccesses, resolvedTimes, flapping
     }
 
     public init(from decoder: Decoder) throws {
@@ -89,7 +105,10 @@ extension JobMonitor: Codable {
         finishedRunIDs = try c.decode(RecentRuns.self, forKey: .finishedRunIDs)
         recentDurations = try c.decodeIfPresent([Int64].self, forKey: .recentDurations) ?? []
         slowRunIDs = try c.decodeIfPresent(Set<String>.self, forKey: .slowRunIDs) ?? []
-        lastRun = try c.decodeIfPresent(RunRecord.self, forKey: .lastRun)   // a wrapper: set once the rest is
+        resolvedTimes = try c.decodeIfPresent([Int64].self, forKey: .resolvedTimes) ?? []
+        // Wrappers: set once the rest is.
+        lastRun = try c.decodeIfPresent(RunRecord.self, forKey: .lastRun)
+        flapping = try c.decodeIfPresent(Flapping.self, forKey: .flapping)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -111,6 +130,8 @@ extension JobMonitor: Codable {
         try c.encode(finishedRunIDs, forKey: .finishedRunIDs)
         if !recentDurations.isEmpty { try c.encode(recentDurations, forKey: .recentDurations) }
         if !slowRunIDs.isEmpty { try c.encode(slowRunIDs, forKey: .slowRunIDs) }
+        if !resolvedTimes.isEmpty { try c.encode(resolvedTimes, forKey: .resolvedTimes) }
+        try c.encodeIfPresent(flapping, forKey: .flapping)
     }
 }
 

@@ -56,6 +56,7 @@ struct StatusTable {
         let name = job["job"] as? String ?? "?"
         var state = job["state"] as? String ?? "?"
         if let until = job["paused_until"] as? String, state == "paused" { state += " until " + Self.when(until, now: now) }
+        if job["flapping"] as? Bool == true { state += " (flapping)" }
         let run = job["last_run"] as? [String: Any]
         let lock = (job["lock"] as? [String: Any])?["holder"] as? String
         return ([
