@@ -53,6 +53,8 @@ public struct JobDefinition: Sendable {
     public var anomaly: AnomalyRule?
     /// Consecutive successful runs before an open alert resolves.
     public var resolveAfter = 1
+    /// Recurring windows in the job's zone: problems inside are recorded, alerted only after.
+    public var maintenance: [MaintenanceWindow] = []
     /// Run the command as this user (jobrun must run as root); nil: as whoever runs jobrun.
     public var user: String?
     /// Where the file was read from, for messages; nil for a job known only from flags.
@@ -75,7 +77,7 @@ public struct JobDefinition: Sendable {
     public static let keys = [
         "description", "command", "schedule", "timezone", "grace", "max_runtime", "kill_on_timeout",
         "kill_after", "min_runtime", "lock", "lock_ttl", "lock_wait", "on_lock_lost", "hosts", "alerts",
-        "alert_after_failures", "realert_every", "env", "tags", "owner", "user", "anomaly", "resolve_after",
+        "alert_after_failures", "realert_every", "env", "tags", "owner", "user", "anomaly", "resolve_after", "maintenance",
     ]
 
     /// Parses and validates one job file. Throws every problem found, each located.

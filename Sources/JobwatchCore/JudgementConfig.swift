@@ -58,8 +58,10 @@ public struct AnomalyRule: Sendable, Equatable {
 }
 
 extension JobDefinition {
-    /// The §6 keys judged by the monitor alone: `anomaly` and `resolve_after`.
+    /// The §6 keys judged by the monitor alone: `anomaly`, `resolve_after`, `maintenance`.
     mutating func readJudgement(_ m: YAMLFile.Mapping) {
+        maintenance = MaintenanceWindow.list(m, key: "maintenance", context: "maintenance", keys: MaintenanceWindow.jobKeys,
+                                             timeZone: timezone)
         if let n = m.node("anomaly"), !n.isNull, let rule = m.file.mapping(n, what: "anomaly") {
             anomaly = Self.anomalyRule(rule, at: n)
         }

@@ -32,6 +32,7 @@ extension JobMonitor {
         }
         if incident != nil, let realert = nextRealert { candidates.append(realert) }
         candidates += flappingDeadlines
+        if let maintenanceUntil { candidates.append(maintenanceUntil) }
         return candidates.min()
     }
 
@@ -91,6 +92,7 @@ extension JobMonitor {
             let opened = Incident(
                 job: spec.name, kind: kind, since: now, occurrence: occurrence, lastRun: run, reason: reason,
                 previousState: state(at: now))
+            if holdForMaintenance(opened, at: now) { return }
             condition = .alerting(opened)
             nextRealert = spec.realertEvery.map { now + $0 }
             actions.append(.raiseAlert(opened))
@@ -102,8 +104,14 @@ extension JobMonitor {
                 condition = .alerting(open)
                 return
             }
+            if open.inhibitedBy == Self.inMaintenance, spec.maintenanceEnd(covering: now) != nil {
+                condition = .alerting(open)   // still inside the window: still held
+                return
+            }
             open.inhibitedBy = nil
+            maintenanceUntil = nil
             (open.kind, open.since, open.occurrence, open.lastRun, open.reason) = (kind, now, occurrence, run, reason)
+            if holdForMaintenance(open, at: now) { return }
             condition = .alerting(open)
             nextRealert = spec.realertEvery.map { now + $0 }
             actions.append(.raiseAlert(open))
@@ -149,7 +157,10 @@ extension JobMonitor {
         if let run { closed.lastRun = run }
         condition = .clear
         nextRealert = nil
-        noteResolved(at: now)
+        maintenanceUntil = nil
+        // Never paged: nothing to resolve, and no open-and-resolve to count towards flapping.
+        if open.inhibitedBy == Self.inMaintenance { return }
+        if open.inhibitedBy == nil { noteResolved(at: now) }
         actions.append(.resolveAlert(closed))
     }
 

@@ -51,6 +51,8 @@ public struct JobMonitor: Sendable, Equatable {
     public internal(set) var resolvedTimes: [Int64] = []
     /// Set while the job is flapping (`JobMonitor+Flapping.swift`).
     @Boxed public internal(set) var flapping: Flapping? = nil
+    /// The end of the maintenance window holding the open incident's page.
+    public internal(set) var maintenanceUntil: Int64?
     /// Runs already finished, newest last, so a redelivered report is recognised.
     var finishedRunIDs: RecentRuns
 
@@ -232,6 +234,7 @@ public struct JobMonitor: Sendable, Equatable {
         endPauseIfDue(now)
         var reasons: [String] = []
         if !isPaused(at: now) {
+            if let released = releaseMaintenanceIfDue(now: now, into: &actions) { reasons.append(released) }
             if let missed = noteMissedOccurrence(now: now, into: &actions) { reasons.append(missed) }
             reasons += noteOverdueRuns(now: now, into: &actions)
             reasons += noteSlowRuns(now: now, into: &actions)

@@ -18,11 +18,25 @@ public struct JobSpec: Sendable, Equatable {
     public var anomaly: AnomalyRule?
     /// `resolve_after`: consecutive successes that end an open incident.
     public var resolveAfter: Int
+    /// The job's own `maintenance:` windows and the fleet-wide ones that cover it.
+    public var maintenance: [Window]
+
+    /// A maintenance window: each occurrence of `schedule` (in its own zone) starts one.
+    public struct Window: Sendable, Equatable {
+        public var schedule: Schedule
+        public var duration: Int64
+
+        public init(schedule: Schedule, duration: Int64) {
+            self.schedule = schedule
+            self.duration = duration
+        }
+    }
 
     public init(
         name: String, schedule: Schedule?, timezone: String, grace: Int64 = 300_000,
         maxRuntime: Int64? = nil, minRuntime: Int64? = nil, alertAfterFailures: Int = 1,
-        realertEvery: Int64? = nil, channels: [String] = [], anomaly: AnomalyRule? = nil, resolveAfter: Int = 1
+        realertEvery: Int64? = nil, channels: [String] = [], anomaly: AnomalyRule? = nil, resolveAfter: Int = 1,
+        maintenance: [Window] = []
     ) {
         self.name = name
         self.schedule = schedule
@@ -35,10 +49,22 @@ public struct JobSpec: Sendable, Equatable {
         self.channels = channels
         self.anomaly = anomaly
         self.resolveAfter = max(1, resolveAfter)
+        self.maintenance = maintenance
     }
 
-    /// `defaultChannels` is `monitor.default_alerts`, used when the file names no `alerts:`.
-    public init(_ definition: JobDefinition, defaultChannels: [String]) {
+    /// `defaultChannels` is `monitor.default_alerts`, used when the file names no `alerts:`;
+    /// `fleetMaintenance` is `monitor.maintenance`, whose schedules run in `fleetTimezone`.
+    public init(
+        _ definition: JobDefinition, defaultChannels: [String], fleetMaintenance: [MaintenanceWindow] = [],
+        fleetTimezone: String = "UTC"
+    ) {
+        // Both were checked when their files loaded.
+        let own = definition.maintenance.compactMap { w in
+            (try? Schedule(w.schedule, timeZone: definition.timezone)).map { Window(schedule: $0, duration: w.duration.milliseconds) }
+        }
+        let fleet = fleetMaintenance.filter { $0.applies(toJobTagged: definition.tags) }.compactMap { w in
+            (try? Schedule(w.schedule, timeZone: fleetTimezone)).map { Window(schedule: $0, duration: w.duration.milliseconds) }
+        }
         // `0s` means "off" for min_runtime and realert_every, as operators write it.
         self.init(
             name: definition.name, schedule: definition.schedule, timezone: definition.timezone,
@@ -47,7 +73,7 @@ public struct JobSpec: Sendable, Equatable {
             alertAfterFailures: definition.alertAfterFailures,
             realertEvery: definition.realertEvery.map(\.milliseconds).flatMap { $0 > 0 ? $0 : nil },
             channels: definition.alerts ?? defaultChannels, anomaly: definition.anomaly,
-            resolveAfter: definition.resolveAfter)
+            resolveAfter: definition.resolveAfter, maintenance: own + fleet)
     }
 
     /// The first occurrence strictly after `t`, both in epoch milliseconds.
@@ -62,8 +88,10 @@ extension JobSpec: Codable {
     private enum CodingKeys: String, CodingKey {
         case name, schedule, timezone, grace = "grace_ms", maxRuntime = "max_runtime_ms"
         case minRuntime = "min_runtime_ms", alertAfterFailures = "alert_after_failures"
-        case realertEvery = "realert_every_ms", channels, anomaly, resolveAfter = "resolve_after"
+        case realertEvery = "realert_every_ms", channels, anomaly, resolveAfter = "resolve_after", maintenance
     }
+
+    private enum WindowKeys: String, CodingKey { case schedule, timezone, duration = "duration_ms" }
 
     private enum AnomalyKeys: String, CodingKey { case slower, faster, baseline }
 
@@ -85,7 +113,27 @@ extension JobSpec: Codable {
             realertEvery: try c.decodeIfPresent(Int64.self, forKey: .realertEvery),
             channels: try c.decode([String].self, forKey: .channels),
             anomaly: try Self.decodeAnomaly(c),
-            resolveAfter: try c.decodeIfPresent(Int.self, forKey: .resolveAfter) ?? 1)
+            resolveAfter: try c.decodeIfPresent(Int.self, forKey: .resolveAfter) ?? 1,
+            maintenance: try Self.decodeMaintenance(c))
+    }
+
+    private static func decodeMaintenance(_ c: KeyedDecodingContainer<CodingKeys>) throws -> [Window] {
+        guard c.contains(.maintenance) else { return [] }
+        var list = try c.nestedUnkeyedContainer(forKey: .maintenance)
+        var windows: [Window] = []
+        while !list.isAtEnd {
+            let w = try list.nestedContainer(keyedBy: WindowKeys.self)
+            let expression = try w.decode(String.self, forKey: .schedule)
+            do {
+                windows.append(Window(schedule: try Schedule(expression, timeZone: try w.decode(String.self, forKey: .timezone)),
+                                      duration: try w.decode(Int64.self, forKey: .duration)))
+            } catch let error as DecodingError {
+                throw error
+            } catch {
+                throw DecodingError.dataCorruptedError(forKey: .schedule, in: w, debugDescription: "\(error)")
+            }
+        }
+        return windows
     }
 
     private static func decodeAnomaly(_ c: KeyedDecodingContainer<CodingKeys>) throws -> AnomalyRule? {
@@ -120,6 +168,15 @@ extension JobSpec: Codable {
             try a.encode(anomaly.baseline, forKey: .baseline)
         }
         if resolveAfter != 1 { try c.encode(resolveAfter, forKey: .resolveAfter) }
+        if !maintenance.isEmpty {
+            var list = c.nestedUnkeyedContainer(forKey: .maintenance)
+            for window in maintenance {
+                var w = list.nestedContainer(keyedBy: WindowKeys.self)
+                try w.encode(window.schedule.expression, forKey: .schedule)
+                try w.encode(window.schedule.timeZoneID, forKey: .timezone)
+                try w.encode(window.duration, forKey: .duration)
+            }
+        }
     }
 }
 

@@ -53,6 +53,7 @@ extension JobMonitor {
         if !recentDurations.isEmpty { w.field("recentDurations", numbers: recentDurations) }
         if !slowRunIDs.isEmpty { w.field("slowRunIDs", Array(slowRunIDs)) }
         if !resolvedTimes.isEmpty { w.field("resolvedTimes", numbers: resolvedTimes) }
+        w.field("maintenanceUntil", maintenanceUntil)
         if let flapping {
             w.key("flapping")
             w.beginObject()
@@ -79,7 +80,7 @@ extension JobMonitor: Codable {
     private enum CodingKeys: String, CodingKey {
         case spec, firstSeen, recordedState, expectedOccurrence, runningRuns, lastRun, lastSkip
         case consecutiveFailures, incident, pause, nextDeadline, nextRealert, overdueRunIDs, finishedRunIDs
-        case recentDurations, slowRunIDs, recoveringSuccesses, resolvedTimes, flapping
+        case recentDurations, slowRunIDs, recoveringSuccesses, resolvedTimes, flapping, maintenanceUntil
     }
 
     public init(from decoder: Decoder) throws {
@@ -106,6 +107,7 @@ extension JobMonitor: Codable {
         recentDurations = try c.decodeIfPresent([Int64].self, forKey: .recentDurations) ?? []
         slowRunIDs = try c.decodeIfPresent(Set<String>.self, forKey: .slowRunIDs) ?? []
         resolvedTimes = try c.decodeIfPresent([Int64].self, forKey: .resolvedTimes) ?? []
+        maintenanceUntil = try c.decodeIfPresent(Int64.self, forKey: .maintenanceUntil)
         // Wrappers: set once the rest is.
         lastRun = try c.decodeIfPresent(RunRecord.self, forKey: .lastRun)
         flapping = try c.decodeIfPresent(Flapping.self, forKey: .flapping)
@@ -132,6 +134,7 @@ extension JobMonitor: Codable {
         if !slowRunIDs.isEmpty { try c.encode(slowRunIDs, forKey: .slowRunIDs) }
         if !resolvedTimes.isEmpty { try c.encode(resolvedTimes, forKey: .resolvedTimes) }
         try c.encodeIfPresent(flapping, forKey: .flapping)
+        try c.encodeIfPresent(maintenanceUntil, forKey: .maintenanceUntil)
     }
 }
 
@@ -183,6 +186,18 @@ extension JobSpec {
             w.endObject()
         }
         if resolveAfter != 1 { w.field("resolve_after", Int64(resolveAfter)) }
+        if !maintenance.isEmpty {
+            w.key("maintenance")
+            w.beginArray()
+            for window in maintenance {
+                w.beginObject()
+                w.field("schedule", window.schedule.expression)
+                w.field("timezone", window.schedule.timeZoneID)
+                w.field("duration_ms", window.duration)
+                w.endObject()
+            }
+            w.endArray()
+        }
         w.endObject()
     }
 }
@@ -225,6 +240,17 @@ struct JSONWriter {
 
     mutating func endObject() {
         bytes.append(UInt8(ascii: "}"))
+        needsComma = true
+    }
+
+    mutating func beginArray() {
+        separate()
+        bytes.append(UInt8(ascii: "["))
+        needsComma = false
+    }
+
+    mutating func endArray() {
+        bytes.append(UInt8(ascii: "]"))
         needsComma = true
     }
 

@@ -66,3 +66,54 @@ final class JudgementConfigTests: XCTestCase {
         assertOnly("resolve_after: often\n", "1:16: resolve_after: expected a whole number, got \"often\"")
     }
 }
+
+/// `maintenance:` on a job and `monitor.maintenance`: a window needs a schedule that parses
+/// and a duration above zero.
+final class MaintenanceConfigTests: XCTestCase {
+    private let path = "/etc/jobwatch/jobs.d/nightly.yaml"
+
+    private func assertOnly(_ text: String, _ expected: String, file: StaticString = #filePath, line: UInt = #line) {
+        do {
+            _ = try JobDefinition.parse(text: text, path: path, defaultTimezone: "UTC")
+            XCTFail("expected \(expected)", file: file, line: line)
+        } catch let e as ConfigErrors {
+            XCTAssertEqual(e.errors.map(\.description), ["\(path):\(expected)"], file: file, line: line)
+        } catch {
+            XCTFail("\(error)", file: file, line: line)
+        }
+    }
+
+    func testJobWindowsParse() throws {
+        let job = try JobDefinition.parse(text: "timezone: Europe/Dublin\nmaintenance:\n  - { schedule: \"0 2 * * 0\", duration: 2h }\n",
+                                          path: path, defaultTimezone: "UTC")
+        XCTAssertEqual(job.maintenance, [MaintenanceWindow(schedule: "0 2 * * 0", duration: Timespan(seconds: 7200))])
+    }
+
+    func testInvalidJobWindowsAreLocatedAndNamed() {
+        assertOnly("maintenance:\n  - { schedule: \"0 2 * * 0\" }\n",
+                   "2:5: maintenance[0]: needs a duration (e.g. 2h); a window without one covers nothing")
+        assertOnly("maintenance:\n  - { schedule: \"0 2 * * 0\", duration: 0s }\n",
+                   "2:40: maintenance[0].duration: expected a duration above 0 such as 2h, got \"0s\"")
+        assertOnly("maintenance:\n  - { schedule: \"0 25 * * 0\", duration: 1h }\n",
+                   "2:17: maintenance[0].schedule: hour field: value 25 out of range 0-23 in \"25\"")
+        assertOnly("maintenance:\n  - { duration: 1h }\n", "2:5: maintenance[0]: needs a schedule (cron) that starts the window")
+        assertOnly("maintenance: { schedule: \"0 2 * * 0\", duration: 1h }\n",
+                   "1:14: maintenance: expected a list of { schedule, duration }")
+        assertOnly("maintenance:\n  - { schedule: \"0 2 * * 0\", duration: 1h, tags: [db] }\n",
+                   "2:44: maintenance[0]: unknown key \"tags\"")
+    }
+
+    func testFleetWindowsTakeTagsAndAreChecked() throws {
+        var config = GlobalConfig()
+        try config.read(text: "timezone: Europe/Dublin\nmonitor:\n  maintenance:\n    - { schedule: \"0 3 * * 0\", duration: 1h, tags: [db] }\n",
+                        path: "jobwatch.yaml")
+        XCTAssertEqual(config.monitor.maintenance,
+                       [MaintenanceWindow(schedule: "0 3 * * 0", duration: Timespan(seconds: 3600), tags: ["db"])])
+        var broken = GlobalConfig()
+        XCTAssertThrowsError(try broken.read(text: "monitor:\n  maintenance:\n    - { schedule: \"0 3 * * 0\", duration: 0 }\n",
+                                             path: "jobwatch.yaml")) { error in
+            XCTAssertEqual((error as? ConfigErrors)?.errors.map(\.description),
+                           ["jobwatch.yaml:3:42: monitor.maintenance[0].duration: expected a duration above 0 such as 2h, got \"0\""])
+        }
+    }
+}

@@ -60,4 +60,48 @@ final class JudgementEngineTests: EngineTestCase {
         h.assertNoDuplicateTriggers(try h.outbox())
         await engine.stop()
     }
+
+    /// Every occurrence (each 10 s) is missed 1 s after it, inside a window from the occurrence
+    /// to 6 s after it, whatever the phase the test starts at.
+    func testAMissInsideAMaintenanceWindowSendsNothingAndAStillMissedJobAlertsWhenTheWindowEnds() async throws {
+        let h = try makeHarness()
+        try h.writeJob("backup", """
+            schedule: every 10s
+            grace: 1s
+            maintenance:
+              - { schedule: every 10s, duration: 6s }
+            """)
+        let engine = try h.engine()
+        engine.start()
+
+        // A miss that is fixed inside its window: nothing is ever sent for it.
+        var windowEnd: Int64 = 0
+        XCTAssertTrue(try h.eventually(15) {
+            guard let m = try h.monitor("backup"), m.incident?.inhibitedBy == JobMonitor.inMaintenance else { return false }
+            windowEnd = m.maintenanceUntil ?? 0
+            return true
+        })
+        XCTAssertEqual(try h.monitor("backup")?.state(at: Timestamp.nowMs()), .missed, "recorded while held")
+        try h.start("backup", "rerun")
+        try h.finish("backup", "rerun")
+        XCTAssertTrue(try h.eventually { try h.monitor("backup")?.incident == nil })
+        XCTAssertTrue(try h.eventually(10) { Timestamp.nowMs() > windowEnd + 500 })
+        XCTAssertTrue(try h.waitUntilApplied())
+        XCTAssertEqual(try h.outbox().count, 0, "resolved inside its window: nothing sent")
+
+        // The next miss is left alone: it is paged when its window ends, not before.
+        XCTAssertTrue(try h.eventually(15) {
+            guard let m = try h.monitor("backup"), m.incident?.inhibitedBy == JobMonitor.inMaintenance else { return false }
+            windowEnd = m.maintenanceUntil ?? 0
+            return true
+        })
+        XCTAssertTrue(try h.eventually(15) { try h.outbox().count >= 2 })
+        let triggers = try h.outbox()
+        XCTAssertEqual(triggers.map(\.event), ["trigger", "trigger"])
+        XCTAssertEqual(Set(triggers.map { $0.fields["kind"] ?? "" }), ["missed"])
+        for delivery in triggers {
+            XCTAssertGreaterThanOrEqual(delivery.at, windowEnd, "sent at the window's end, not at the miss")
+        }
+        await engine.stop()
+    }
 }
