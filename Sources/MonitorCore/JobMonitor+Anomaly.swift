@@ -4,10 +4,13 @@ import JobwatchCore
 /// successes. Jobs without `anomaly:` keep no durations and pay nothing here.
 extension JobMonitor {
     /// The median of the kept durations, once there are enough to judge by; nil for a median
-    /// of zero, against which every run would be slow.
-    var medianDuration: Int64? {
-        guard spec.anomaly != nil, recentDurations.count >= AnomalyRule.minimumBaseline else { return nil }
-        let sorted = recentDurations.sorted()
+    /// of zero, against which every run would be slow. Kept up to date in `recentDurations`'
+    /// observer: every event reads it (its deadline), only a success changes it.
+    var medianDuration: Int64? { spec.anomaly == nil ? nil : baselineMedian }
+
+    static func median(of durations: [Int64]) -> Int64? {
+        guard durations.count >= AnomalyRule.minimumBaseline else { return nil }
+        let sorted = durations.sorted()
         let middle = sorted.count / 2
         let median = sorted.count % 2 == 1 ? sorted[middle] : sorted[middle - 1] / 2 + sorted[middle] / 2
         return median > 0 ? median : nil
@@ -30,8 +33,10 @@ extension JobMonitor {
     /// Remembers a successful run's duration, the oldest forgotten past `baseline`.
     mutating func keepDuration(_ durationMs: Int64) {
         guard let rule = spec.anomaly else { return }
-        recentDurations.append(max(0, durationMs))
-        trimDurations(to: rule)
+        var kept = recentDurations   // one assignment: one median
+        kept.append(max(0, durationMs))
+        if kept.count > rule.baseline { kept.removeFirst(kept.count - rule.baseline) }
+        recentDurations = kept
     }
 
     /// A definition that drops `anomaly:` forgets the durations; a smaller `baseline` keeps the newest.

@@ -44,7 +44,11 @@ public struct JobMonitor: Sendable, Equatable {
     var overdueRunIDs: Set<String>
     /// Durations of the latest successful runs, newest last, at most `anomaly.baseline`;
     /// always empty without `anomaly:`.
-    public internal(set) var recentDurations: [Int64] = []
+    public internal(set) var recentDurations: [Int64] = [] {
+        didSet { baselineMedian = Self.median(of: recentDurations) }
+    }
+    /// `recentDurations`' median (see `medianDuration`).
+    var baselineMedian: Int64?
     /// Running runs already found slow.
     var slowRunIDs: Set<String> = []
     /// When the job's latest incidents closed, newest last, at most `flapCycles`.

@@ -105,6 +105,7 @@ extension JobMonitor: Codable {
         overdueRunIDs = try c.decode(Set<String>.self, forKey: .overdueRunIDs)
         finishedRunIDs = try c.decode(RecentRuns.self, forKey: .finishedRunIDs)
         recentDurations = try c.decodeIfPresent([Int64].self, forKey: .recentDurations) ?? []
+        baselineMedian = Self.median(of: recentDurations)   // an initializer runs no observer
         slowRunIDs = try c.decodeIfPresent(Set<String>.self, forKey: .slowRunIDs) ?? []
         resolvedTimes = try c.decodeIfPresent([Int64].self, forKey: .resolvedTimes) ?? []
         maintenanceUntil = try c.decodeIfPresent(Int64.self, forKey: .maintenanceUntil)
