@@ -10,7 +10,8 @@
 #     `slower: 3x` each run still open at a deadline pass is found slow; the window
 #     (`0 * * * *` for 1 h, always open) holds those incidents. Both the anomaly deadline and
 #     the hold run, not only their bookkeeping.
-# Run it under the build lock on a quiet machine: flock /tmp/jobwatch-build.lock benchmarks/jobmond-judgement.sh
+# Run it under the build lock on a quiet machine, with -o so the daemonised redis-server does not
+# inherit (and keep) the lock: flock -o /tmp/jobwatch-build.lock benchmarks/jobmond-judgement.sh
 nice -n 10 "$(dirname "$0")/../scripts/build-release" >/dev/null   # lib.sh's build is then a no-op
 source "$(dirname "$0")/lib.sh"
 here=benchmarks/jobmond
