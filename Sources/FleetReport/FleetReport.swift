@@ -17,8 +17,30 @@ public struct FleetReport: Codable, Sendable, Equatable {
         /// Missed occurrences and failed runs, summed over the fleet.
         public var missed: Int
         public var failed: Int
+        /// Problems that fell inside maintenance windows (`JobReport.inMaintenance`), summed.
+        public var inMaintenance: Int
         /// One line for people: "42 jobs, 3 missed 5 runs, 1 failing since Tue 02:30".
         public var text: String
+
+        private enum CodingKeys: String, CodingKey {
+            case jobs, expected, runs, missed, failed, inMaintenance = "in_maintenance", text
+        }
+
+        init(jobs: Int, expected: Int, runs: Int, missed: Int, failed: Int, inMaintenance: Int, text: String) {
+            (self.jobs, self.expected, self.runs, self.missed, self.failed) = (jobs, expected, runs, missed, failed)
+            self.inMaintenance = inMaintenance
+            self.text = text
+        }
+
+        // `in_maintenance` is read as 0 from reports of monitors that predate it.
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(jobs: try c.decode(Int.self, forKey: .jobs), expected: try c.decode(Int.self, forKey: .expected),
+                      runs: try c.decode(Int.self, forKey: .runs), missed: try c.decode(Int.self, forKey: .missed),
+                      failed: try c.decode(Int.self, forKey: .failed),
+                      inMaintenance: try c.decodeIfPresent(Int.self, forKey: .inMaintenance) ?? 0,
+                      text: try c.decode(String.self, forKey: .text))
+        }
     }
 
     /// `timeZone` (`monitor.report.timezone`) is where the summary line's times are read.
@@ -47,10 +69,12 @@ public struct FleetReport: Codable, Sendable, Equatable {
         }
         parts += [Self.still(failing, "failing", timeZone), Self.still(overdue, "overdue", timeZone)].compactMap { $0 }
         if parts.count == 1 { parts.append("no missed or failed runs") }
+        let maintained = jobs.reduce(0) { $0 + $1.inMaintenance }
+        if maintained > 0 { parts.append("\(Self.count(maintained, "problem")) inside maintenance windows") }
         summary = Summary(
             jobs: jobs.count, expected: jobs.reduce(0) { $0 + $1.expected }, runs: jobs.reduce(0) { $0 + $1.runs },
             missed: jobs.reduce(0) { $0 + $1.missed }, failed: jobs.reduce(0) { $0 + $1.failed },
-            text: parts.joined(separator: ", "))
+            inMaintenance: maintained, text: parts.joined(separator: ", "))
     }
 
     /// Most missed first, then most failed, then most overdue; the healthy by name.

@@ -23,6 +23,9 @@ public struct JobReport: Codable, Sendable, Equatable {
     public var durationMs: DurationStats
     /// Seconds spent in `missed`, `failed` or `overdue` within the period.
     public var downtimeS: Int64
+    /// Of the missed occurrences, failed runs and overdue runs above, those that fell inside a
+    /// maintenance window (SPEC §6): recorded, and alerted only if still open at its end.
+    public var inMaintenance: Int
 
     public struct DurationStats: Codable, Sendable, Equatable {
         public var p50: Int64?
@@ -58,6 +61,24 @@ public struct JobReport: Codable, Sendable, Equatable {
     private enum CodingKeys: String, CodingKey {
         case job, expected, runs, succeeded, failed, missed, late, overdue
         case successRate = "success_rate", durationMs = "duration_ms", downtimeS = "downtime_s"
+        case inMaintenance = "in_maintenance"
+    }
+
+    // `in_maintenance` is read as 0 from reports of monitors that predate it.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        job = try c.decode(String.self, forKey: .job)
+        expected = try c.decode(Int.self, forKey: .expected)
+        runs = try c.decode(Int.self, forKey: .runs)
+        succeeded = try c.decode(Int.self, forKey: .succeeded)
+        failed = try c.decode(Int.self, forKey: .failed)
+        missed = try c.decode(Int.self, forKey: .missed)
+        late = try c.decode(Int.self, forKey: .late)
+        overdue = try c.decode(Int.self, forKey: .overdue)
+        successRate = try c.decode(Double.self, forKey: .successRate)
+        durationMs = try c.decode(DurationStats.self, forKey: .durationMs)
+        downtimeS = try c.decode(Int64.self, forKey: .downtimeS)
+        inMaintenance = try c.decodeIfPresent(Int.self, forKey: .inMaintenance) ?? 0
     }
 }
 
@@ -73,12 +94,17 @@ extension JobReport {
         var expected = 0
         var missed = 0
         var late = 0
+        var inMaintenance = 0
+        let inWindow = { (t: Int64) in !spec.maintenance.isEmpty && spec.maintenanceEnd(covering: t) != nil }
         OccurrenceMatching.classify(
             OccurrenceMatching.scheduled(spec, from: max(from, history.watchedSince ?? from), to: to),
             spec: spec, runs: history.runs, spans: spans, now: now
         ) { occurrence in
             if occurrence.outcome != .paused { expected += 1 }
-            if occurrence.outcome == .missed { missed += 1 }
+            if occurrence.outcome == .missed {
+                missed += 1
+                if inWindow(spec.startDeadline(of: occurrence.at)) { inMaintenance += 1 }
+            }
             if occurrence.startedLate { late += 1 }
         }
         // One pass over the runs, keeping only numbers: a week of a minute-level job is ten
@@ -96,11 +122,18 @@ extension JobReport {
             guard startedAt >= from && startedAt < to else { continue }
             let duration = runs[i].durationMs
             started += 1
-            if let limit = spec.maxRuntime, (duration ?? (now - startedAt)) > limit { overdue += 1 }
+            if let limit = spec.maxRuntime, (duration ?? (now - startedAt)) > limit {
+                overdue += 1
+                if inWindow(startedAt + limit) { inMaintenance += 1 }
+            }
             // A replaced run is neither: the run that replaced it is counted instead.
             guard let outcome = runs[i].outcome, outcome != .replaced else { continue }
             finished += 1
-            if outcome == .success { succeeded += 1 }
+            if outcome == .success {
+                succeeded += 1
+            } else if inWindow(runs[i].finishedAt ?? startedAt) {
+                inMaintenance += 1
+            }
             if let duration { durations.append(duration) }
         }
         let denominator = finished + missed
@@ -119,5 +152,6 @@ extension JobReport {
         successRate = denominator == 0 ? 1 : (Double(succeeded) / Double(denominator) * 10_000).rounded() / 10_000
         durationMs = DurationStats(durations)
         downtimeS = downtime / 1000
+        self.inMaintenance = inMaintenance
     }
 }

@@ -17,7 +17,8 @@ extension FleetReport {
         }
     }
 
-    static let columns = ["JOB", "EXPECTED", "RUNS", "OK", "FAILED", "MISSED", "LATE", "OVERDUE", "SUCCESS", "P50", "P95", "MAX", "DOWNTIME"]
+    static let columns = ["JOB", "EXPECTED", "RUNS", "OK", "FAILED", "MISSED", "LATE", "OVERDUE", "SUCCESS", "P50", "P95", "MAX", "DOWNTIME",
+                          "MAINTENANCE"]
 
     /// Numbers as people read them: percentages, `12m05s`, `-` for "no finished run".
     func humanCells(_ job: JobReport) -> [String] {
@@ -27,6 +28,7 @@ extension FleetReport {
             String(job.missed), String(job.late), String(job.overdue), Self.percent(job.successRate),
             duration(job.durationMs.p50), duration(job.durationMs.p95), duration(job.durationMs.max),
             job.downtimeS == 0 ? "-" : TimeWords.duration(job.downtimeS * 1000),
+            job.inMaintenance == 0 ? "-" : String(job.inMaintenance),
         ]
     }
 
@@ -78,14 +80,14 @@ extension FleetReport {
 
     /// Raw numbers (milliseconds, seconds, a 0–1 rate), so a spreadsheet can compute with them.
     private func csv() -> String {
-        let header = "job,expected,runs,succeeded,failed,missed,late,overdue,success_rate,p50_ms,p95_ms,max_ms,downtime_s"
+        let header = "job,expected,runs,succeeded,failed,missed,late,overdue,success_rate,p50_ms,p95_ms,max_ms,downtime_s,in_maintenance"
         let rows = jobs.map { job in
             let numbers: [String] = [
                 job.expected, job.runs, job.succeeded, job.failed, job.missed, job.late, job.overdue,
             ].map(String.init) + [
                 String(job.successRate), job.durationMs.p50.map(String.init) ?? "",
                 job.durationMs.p95.map(String.init) ?? "", job.durationMs.max.map(String.init) ?? "",
-                String(job.downtimeS),
+                String(job.downtimeS), String(job.inMaintenance),
             ]
             return ([Self.csvField(job.job)] + numbers).joined(separator: ",")
         }

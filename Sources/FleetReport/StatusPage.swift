@@ -10,10 +10,12 @@ public struct StatusRow: Sendable {
     /// Runs and state changes of at least the last seven days, for the timeline strip.
     public var runs: [RunRecord]
     public var changes: [StateChange]
+    /// SPEC §6: its alert opened and resolved more than five times in 24 hours.
+    public var flapping: Bool
 
     public init(
         spec: JobSpec, state: JobState, lastRun: RunRecord?, nextExpected: Int64?, runs: [RunRecord],
-        changes: [StateChange]
+        changes: [StateChange], flapping: Bool = false
     ) {
         self.spec = spec
         self.state = state
@@ -21,6 +23,7 @@ public struct StatusRow: Sendable {
         self.nextExpected = nextExpected
         self.runs = runs
         self.changes = changes
+        self.flapping = flapping
     }
 }
 
@@ -63,7 +66,9 @@ private func appendRow(_ row: StatusRow, now: Int64, to html: inout String) {
     let spec = row.spec
     let name = escapeHTML(spec.name)
     html += "<tr id=\"job-\(name)\" class=\"s-\(row.state.rawValue)\">"
-    html += "<td><span class=\"pill\">\(row.state.rawValue)</span></td>"
+    html += "<td><span class=\"pill\">\(row.state.rawValue)</span>"
+    if row.flapping { html += " <span class=\"pill flap\" title=\"alert opened and resolved more than 5 times in 24h\">flapping</span>" }
+    html += "</td>"
     let schedule = spec.schedule.map { escapeHTML($0.expression) } ?? "no schedule"
     html += "<td><a class=\"name\" href=\"#job-\(name)\">\(name)</a><small>\(schedule) · \(escapeHTML(spec.timezone))</small></td>"
     html += "<td>"

@@ -4,7 +4,8 @@ import MonitorCore
 /// the page reads at a glance; everything is inline because the page fetches nothing.
 enum StatusPageStyle {
     /// Problems first, worst first; the summary bar uses the same order.
-    static let order: [JobState] = [.lost, .missed, .failed, .overdue, .late, .running, .up, .new, .paused]
+    static let order: [JobState] = [.lost, .missed, .failed, .overdue, .slow, .fast, .late, .recovering, .running,
+                                         .up, .new, .paused]
 
     static func rank(_ state: JobState) -> Int {
         // Running and up jobs are equally healthy: one alphabetical block.
@@ -40,9 +41,10 @@ enum StatusPageStyle {
     td small{display:block;color:var(--dim);font-size:12px;max-width:360px;overflow:hidden;text-overflow:ellipsis}
     .name{color:var(--fg);font-weight:600;text-decoration:none}.name:hover{text-decoration:underline}
     .pill{display:inline-block;min-width:64px;text-align:center;padding:1px 8px;border-radius:10px;font-size:12px;\
-    font-weight:600;color:#fff;background:var(--c)}
+    font-weight:600;color:#fff;background:var(--c)}.pill.flap{background:var(--over)}
     td:first-child{border-left:4px solid var(--c)}
-    .s-up{--c:var(--ok)}.s-running{--c:var(--run)}.s-late{--c:var(--late)}.s-missed{--c:var(--miss)}\
+    .s-up{--c:var(--ok)}.s-running{--c:var(--run)}.s-late{--c:var(--late)}.s-slow{--c:var(--late)}.s-fast{--c:var(--late)}\
+    .s-recovering{--c:var(--run)}.s-missed{--c:var(--miss)}\
     .s-failed{--c:var(--fail)}.s-overdue{--c:var(--over)}.s-lost{--c:var(--fail)}.s-paused{--c:var(--pause)}.s-new{--c:var(--new)}
     .bar li[class^=s-]::before{content:"";display:inline-block;width:8px;height:8px;border-radius:50%;\
     background:var(--c);margin-right:6px}.bar li.s-missed::before,.bar li.s-failed::before,.bar li.s-overdue::before,.bar li.s-lost::before{background:#fff}.bar li.s-missed,.bar li.s-failed,.bar li.s-overdue,.bar li.s-lost{background:var(--c)}

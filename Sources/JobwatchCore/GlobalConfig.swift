@@ -89,7 +89,7 @@ public struct GlobalConfig: Sendable {
                 timezone = tz
             }
             if let n = m.node("monitor"), !n.isNull, let mm = file.mapping(n, what: "monitor") {
-                monitor.read(mm)
+                monitor.read(mm, timeZone: timezone)
             }
         }
         if !file.problems.isEmpty { throw ConfigErrors(file.problems) }

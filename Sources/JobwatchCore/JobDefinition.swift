@@ -49,6 +49,12 @@ public struct JobDefinition: Sendable {
     public var env: [String: String] = [:]
     public var tags: [String] = []
     public var owner: String?
+    /// `anomaly:` (SPEC §6); nil: durations are not judged.
+    public var anomaly: AnomalyRule?
+    /// Consecutive successful runs before an open alert resolves.
+    public var resolveAfter = 1
+    /// Recurring windows in the job's zone: problems inside are recorded, alerted only after.
+    public var maintenance: [MaintenanceWindow] = []
     /// Run the command as this user (jobrun must run as root); nil: as whoever runs jobrun.
     public var user: String?
     /// SPEC §6: each occurrence starts its own fixed offset in `[0, jitter)` late; nil: none.
@@ -81,6 +87,7 @@ public struct JobDefinition: Sendable {
         "alert_after_failures", "realert_every", "env", "tags", "owner", "user",
         "jitter",
         "retries", "retry_delay", "concurrency", "output_rules",
+        "anomaly", "resolve_after", "maintenance",
     ]
 
     /// Parses and validates one job file. Throws every problem found, each located.
@@ -154,6 +161,7 @@ public struct JobDefinition: Sendable {
             m.file.problem("user: \"\(user)\" is not a user name", at: m.node("user"))
         }
         readRunPolicy(m)
+        readJudgement(m)
         if killOnTimeout && maxRuntime == nil {
             m.file.problem("kill_on_timeout: needs max_runtime to know when to kill", at: m.keyNode("kill_on_timeout"))
         }

@@ -58,6 +58,8 @@ public struct MonitorConfig: Sendable {
     public var publicStatusPage = false
     public var report = WeeklyReport()
     public var hostSilence = HostSilenceRule()
+    /// Fleet-wide windows, in the global `timezone` (SPEC §6).
+    public var maintenance: [MaintenanceWindow] = []
     public var historyDays = 93
     /// First wait before re-sending an alert a channel failed to take; doubles per attempt.
     public var retryInitial = Timespan(seconds: 2)
@@ -66,7 +68,7 @@ public struct MonitorConfig: Sendable {
 
     public init() {}
 
-    public static let keys = ["listen", "public_url", "tokens", "channels", "default_alerts", "public_status_page", "report", "history_days", "retry_initial", "retry_max", "host_silence"]
+    public static let keys = ["listen", "public_url", "tokens", "channels", "default_alerts", "public_status_page", "report", "history_days", "retry_initial", "retry_max", "host_silence", "maintenance"]
     public static let tokenKeys = ["name", "secret", "scopes"]
     public static let channelKeys = ["type", "routing_key", "webhook_url", "url", "group_burst", "group_wait", "group_interval",
                                       "group_by", "repeat_interval"]
@@ -74,8 +76,11 @@ public struct MonitorConfig: Sendable {
     public static let hostSilenceKeys = ["fraction", "min_jobs", "window"]
     static let scopes = ["report", "read", "admin"]
 
-    mutating func read(_ m: YAMLFile.Mapping) {
+    /// `timeZone`: the global one as the file sets it, for checking window schedules.
+    mutating func read(_ m: YAMLFile.Mapping, timeZone: String) {
         let file = m.file
+        maintenance = MaintenanceWindow.list(m, key: "maintenance", context: "monitor.maintenance",
+                                             keys: MaintenanceWindow.fleetKeys, timeZone: timeZone)
         m.rejectUnknownKeys(allowed: Self.keys, context: "monitor")
         listen = m.string("listen") ?? listen
         publicURL = m.string("public_url")

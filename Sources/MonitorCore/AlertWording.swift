@@ -3,6 +3,8 @@ public enum AlertEvent: String, Codable, Sendable {
     case trigger
     case `repeat`
     case resolve
+    /// The one notice that a job is flapping.
+    case flapping
 }
 
 extension MonitorAction {
@@ -12,6 +14,7 @@ extension MonitorAction {
         case .raiseAlert(let incident): return (.trigger, incident)
         case .repeatAlert(let incident): return (.repeat, incident)
         case .resolveAlert(let incident): return (.resolve, incident)
+        case .flappingNotice(let incident): return (.flapping, incident)
         case .scheduleDeadline, .record: return nil
         }
     }
@@ -40,7 +43,17 @@ public struct AlertContext: Sendable, Equatable {
 /// The one-line wording every channel shares, so PagerDuty, Slack and webhooks agree.
 enum AlertWording {
     static func headline(_ event: AlertEvent, _ incident: Incident, _ spec: JobSpec) -> String {
-        event == .resolve ? recovery(incident, spec) : summary(incident, spec)
+        switch event {
+        case .resolve: return recovery(incident, spec)
+        case .flapping: return flapping(incident, spec)
+        case .trigger, .repeat: return summary(incident, spec)
+        }
+    }
+
+    static func flapping(_ incident: Incident, _ spec: JobSpec) -> String {
+        let every = span(spec.realertEvery ?? JobMonitor.flapAlertEveryWithoutRepeats)
+        return "\(incident.job) is flapping: its alert opened and resolved \(JobMonitor.flapCycles) times in 24h; "
+            + "until it settles, its alerts go out at most once per \(every)"
     }
 
     static func summary(_ incident: Incident, _ spec: JobSpec) -> String {
@@ -63,6 +76,10 @@ enum AlertWording {
             return "\(job) lost its run on \(host)\(started): the lease expired with no finish report"
         case .configError:
             return "\(job) has an invalid definition: \(incident.reason)"
+        case .slow:
+            return "\(job) has been \(incident.reason)"
+        case .fast:
+            return "\(job) \(incident.reason)"
         }
     }
 
@@ -79,7 +96,7 @@ enum AlertWording {
         switch event {
         case .trigger: return (problem, incident.previousState.rawValue)
         case .repeat: return (problem, problem)
-        case .resolve: return (JobState.up.rawValue, problem)
+        case .resolve, .flapping: return (JobState.up.rawValue, problem)
         }
     }
 

@@ -1,6 +1,7 @@
 /// An optional value kept out of line. `JobMonitor` holds 100,000 jobs in jobmond's memory,
-/// and its two largest fields (`lastRun`, `incident`) are a few hundred bytes inline; boxed,
-/// each costs a pointer, plus the value only where there is one. Assigning makes a new box,
+/// and its largest field (`lastRun`) is a few hundred bytes inline; boxed, it costs a pointer,
+/// plus the value only where there is one (the open incident is kept out of line the same
+/// way, by `JobMonitor.State`'s `indirect` cases). Assigning makes a new box,
 /// so copies never share a change (value semantics, like the field it replaces).
 ///
 /// Codable as the bare optional: the key is left out when nil, so stored state is unchanged.

@@ -3,6 +3,8 @@
 public enum IncidentKind: String, Codable, Sendable, CaseIterable {
     case missed, failed, overdue, lost
     case configError = "config_error"
+    /// SPEC §6 anomalies: still running after `slower` × the median, or done under `faster` × it.
+    case slow, fast
 
     /// A config error says nothing about whether the job runs, so it leaves the state alone.
     var jobState: JobState? {
@@ -11,7 +13,21 @@ public enum IncidentKind: String, Codable, Sendable, CaseIterable {
         case .failed: return .failed
         case .overdue: return .overdue
         case .lost: return .lost
+        case .slow: return .slow
+        case .fast: return .fast
         case .configError: return nil
+        }
+    }
+}
+
+extension IncidentKind {
+    /// PagerDuty's `severity`: a job that did not run or hangs pages hardest; an anomaly is a
+    /// run that did its work, only at an unusual speed.
+    public var severity: String {
+        switch self {
+        case .missed, .overdue, .lost: return "critical"
+        case .failed, .configError: return "error"
+        case .slow, .fast: return "warning"
         }
     }
 }

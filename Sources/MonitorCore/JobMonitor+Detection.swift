@@ -1,17 +1,6 @@
 /// The time-driven half of `JobMonitor`: what is wrong at a given instant, and when to look
 /// again.
 extension JobMonitor {
-    public func state(at now: Int64) -> JobState {
-        if isPaused(at: now) { return .paused }
-        if let kind = incident?.kind.jobState { return kind }
-        // Late is shown, never scheduled: a wake-up at every scheduled time would double the
-        // timer load for a state that never alerts.
-        if let expected = awaitedOccurrence(at: now), now >= spec.expectedStart(of: expected) { return .late }
-        // A lost run stays listed (its late finish is still recognised) but runs nowhere.
-        if runningRuns.values.contains(where: { $0.lostAt == nil }) { return .running }
-        return lastRun == nil ? .new : .up
-    }
-
     /// The occurrence awaited at `now`, seeing through a pause that has ended but whose end
     /// no event has processed yet.
     func awaitedOccurrence(at now: Int64) -> Int64? {
@@ -33,19 +22,24 @@ extension JobMonitor {
         if let pause { return pause.until }
         var candidates: [Int64] = []
         if let expected = expectedOccurrence { candidates.append(spec.startDeadline(of: expected)) }
+        let slowAfter = self.slowAfter
         for run in runningRuns.values where run.lostAt == nil {
+            if let slowAfter, !slowRunIDs.contains(run.runID) { candidates.append(run.startedAt + slowAfter) }
             if let maxRuntime = spec.maxRuntime, !overdueRunIDs.contains(run.runID) {
                 candidates.append(run.startedAt + maxRuntime)
             }
             if let until = run.leaseUntil { candidates.append(until + Self.leaseGraceMs) }
         }
         if incident != nil, let realert = nextRealert { candidates.append(realert) }
+        candidates += flappingDeadlines
+        if let maintenanceUntil { candidates.append(maintenanceUntil) }
         return candidates.min()
     }
 
     /// Records a state change and announces a new deadline, each only when it differs, so a
     /// repeated event yields no actions at all.
     mutating func settle(at now: Int64, because reason: String, into actions: inout [MonitorAction]) {
+        if !resolvedTimes.isEmpty { governFlapping(now: now, into: &actions) }
         let current = state(at: now)
         if current != recordedState {
             actions.append(.record(StateChange(from: recordedState, to: current, at: now, reason: reason)))
@@ -83,42 +77,69 @@ extension JobMonitor {
 
     /// Repeats keep their cadence from the raise; after downtime only one catch-up is sent.
     mutating func repeatAlertIfDue(now: Int64, into actions: inout [MonitorAction]) {
-        guard var open = incident, let due = nextRealert, due <= now, let every = spec.realertEvery else { return }
-        open.repeats += 1
-        incident = open
+        guard incident != nil, let due = nextRealert, due <= now, let every = spec.realertEvery else { return }
+        condition = condition.updating { $0.repeats += 1 }
         nextRealert = due + every * ((now - due) / every + 1)
-        actions.append(.repeatAlert(open))
+        if let open = incident { actions.append(.repeatAlert(open)) }
     }
 
     mutating func raise(
         _ kind: IncidentKind, occurrence: Int64?, run: RunRecord?, reason: String, at now: Int64,
         into actions: inout [MonitorAction]
     ) {
-        if var open = incident {
-            // One problem per incident, already paged; but an inhibited one was never paged, and
-            // this problem is not the one that explained it: page it now.
-            guard open.inhibitedBy != nil else { return }
+        switch condition {
+        case .clear:
+            let opened = Incident(
+                job: spec.name, kind: kind, since: now, occurrence: occurrence, lastRun: run, reason: reason,
+                previousState: state(at: now))
+            if holdForMaintenance(opened, at: now) { return }
+            condition = .alerting(opened)
+            nextRealert = spec.realertEvery.map { now + $0 }
+            actions.append(.raiseAlert(opened))
+        case .alerting(var open), .recovering(var open, _):
+            // One problem per incident, already paged: a recovery starts over, silently. But an
+            // inhibited one was never paged, and this problem is not the one that explained it:
+            // page it now.
+            guard open.inhibitedBy != nil else {
+                condition = .alerting(open)
+                return
+            }
+            if open.inhibitedBy == Self.inMaintenance, spec.maintenanceEnd(covering: now) != nil {
+                condition = .alerting(open)   // still inside the window: still held
+                return
+            }
             open.inhibitedBy = nil
+            maintenanceUntil = nil
             (open.kind, open.since, open.occurrence, open.lastRun, open.reason) = (kind, now, occurrence, run, reason)
-            incident = open
+            if holdForMaintenance(open, at: now) { return }
+            condition = .alerting(open)
             nextRealert = spec.realertEvery.map { now + $0 }
             actions.append(.raiseAlert(open))
-            return
         }
-        let opened = Incident(
-            job: spec.name, kind: kind, since: now, occurrence: occurrence, lastRun: run, reason: reason,
-            previousState: state(at: now))
-        incident = opened
-        nextRealert = spec.realertEvery.map { now + $0 }
-        actions.append(.raiseAlert(opened))
     }
 
     /// A config error is ended by a good definition, not a run; an overdue incident stays
-    /// open while another overdue run is still going.
-    mutating func resolve(recoveredBy run: RunRecord, at now: Int64, into actions: inout [MonitorAction]) {
+    /// open while another overdue run is still going; a slow or fast one, until a run's
+    /// duration is back inside the range (`outOfRange` false).
+    mutating func resolve(recoveredBy run: RunRecord, outOfRange: Bool, at now: Int64, into actions: inout [MonitorAction]) {
         guard let open = incident, open.kind != .configError else { return }
+        if open.kind == .slow || open.kind == .fast, outOfRange { return }
         if open.kind == .overdue, runningRuns.keys.contains(where: overdueRunIDs.contains) { return }
-        close(open, endedBy: run, at: now, into: &actions)
+        switch condition {
+        case .clear: return
+        case .alerting where spec.resolveAfter > 1:
+            condition = .recovering(open, successes: 1)
+        case .recovering(_, let successes) where successes + 1 < spec.resolveAfter:
+            condition = .recovering(open, successes: successes + 1)
+        case .alerting, .recovering:
+            close(open, endedBy: run, at: now, into: &actions)
+        }
+    }
+
+    /// A failed run while recovering: the incident is still open and was paged, so it goes
+    /// back to alerting without a new page, and the count of successes starts over.
+    mutating func relapse() {
+        if case .recovering(let open, _) = condition { condition = .alerting(open) }
     }
 
     /// A lost run reported its finish after all: the lost incident ends once no other run of
@@ -134,8 +155,12 @@ extension JobMonitor {
         var closed = open
         closed.resolvedAt = now
         if let run { closed.lastRun = run }
-        incident = nil
+        condition = .clear
         nextRealert = nil
+        maintenanceUntil = nil
+        // Never paged: nothing to resolve, and no open-and-resolve to count towards flapping.
+        if open.inhibitedBy == Self.inMaintenance { return }
+        if open.inhibitedBy == nil { noteResolved(at: now) }
         actions.append(.resolveAlert(closed))
     }
 

@@ -19,7 +19,7 @@ import CronSchedule
 ///   by the monitor's clock (grace longer than the period, or a host clock running ahead);
 ///   one whose deadline has passed is missed, even when the monitor applies that start before
 ///   the deadline (a deadline it could not watch: down, or cut off from Redis).
-public struct JobMonitor: Codable, Sendable, Equatable {
+public struct JobMonitor: Sendable, Equatable {
     public internal(set) var spec: JobSpec
     /// When the monitor first loaded the definition (nil in state saved by older versions):
     /// occurrences before it are never missed, in alerts or in reports.
@@ -34,13 +34,29 @@ public struct JobMonitor: Codable, Sendable, Equatable {
     @Boxed public internal(set) var lastRun: RunRecord? = nil
     public internal(set) var lastSkip: Skip?
     public internal(set) var consecutiveFailures: Int
-    @Boxed public internal(set) var incident: Incident? = nil
+    /// What is open against the job (see `State`).
+    public internal(set) var condition: State = .clear
     public internal(set) var pause: Pause?
     /// When the caller must next call `deadlinePassed(now:)`; restore a deadline queue from it
     /// after a restart.
     public internal(set) var nextDeadline: Int64?
     var nextRealert: Int64?
     var overdueRunIDs: Set<String>
+    /// Durations of the latest successful runs, newest last, at most `anomaly.baseline`;
+    /// always empty without `anomaly:`.
+    public internal(set) var recentDurations: [Int64] = [] {
+        didSet { baselineMedian = Self.median(of: recentDurations) }
+    }
+    /// `recentDurations`' median (see `medianDuration`).
+    var baselineMedian: Int64?
+    /// Running runs already found slow.
+    var slowRunIDs: Set<String> = []
+    /// When the job's latest incidents closed, newest last, at most `flapCycles`.
+    public internal(set) var resolvedTimes: [Int64] = []
+    /// Set while the job is flapping (`JobMonitor+Flapping.swift`).
+    @Boxed public internal(set) var flapping: Flapping? = nil
+    /// The end of the maintenance window holding the open incident's page.
+    public internal(set) var maintenanceUntil: Int64?
     /// Runs already finished, newest last, so a redelivered report is recognised.
     var finishedRunIDs: RecentRuns
 
@@ -114,6 +130,7 @@ public struct JobMonitor: Codable, Sendable, Equatable {
         let startedAt = overflow ? (durationMs > 0 ? earliest : latest) : min(max(start, earliest), latest)
         var run = runningRuns.removeValue(forKey: runID) ?? RunRecord(runID: runID, host: host ?? "unknown", startedAt: startedAt)
         overdueRunIDs.remove(runID)
+        slowRunIDs.remove(runID)
         if run.lostAt != nil {
             // The host came back and its spool delivered the finish: the run was not lost after
             // all, and what it did is judged below like any other run.
@@ -134,6 +151,7 @@ public struct JobMonitor: Codable, Sendable, Equatable {
         run.outputTail = failure == nil ? nil : outputTail.map { OutputExcerpt.tail($0) }
         lastRun = run
         if let failure {
+            relapse()
             consecutiveFailures += 1
             if consecutiveFailures >= spec.alertAfterFailures, !isPaused(at: at) {
                 let times = consecutiveFailures > 1 ? " (\(consecutiveFailures) failures in a row)" : ""
@@ -141,7 +159,11 @@ public struct JobMonitor: Codable, Sendable, Equatable {
             }
         } else if outcome != .replaced {
             consecutiveFailures = 0
-            resolve(recoveredBy: run, at: at, into: &actions)
+            let anomaly = durationAnomaly(durationMs)
+            let fast = anomaly == .fast ? fastReason(durationMs) : nil
+            keepDuration(durationMs)
+            resolve(recoveredBy: run, outOfRange: anomaly != nil, at: at, into: &actions)
+            if let fast, !isPaused(at: at) { raise(.fast, occurrence: run.scheduledFor, run: run, reason: fast, at: at, into: &actions) }
         }
         settle(at: at, because: "run \(runID) on \(run.host): \(failure ?? "succeeded")", into: &actions)
         return actions
@@ -213,7 +235,7 @@ public struct JobMonitor: Codable, Sendable, Equatable {
     /// The open incident is explained by something paged once for many jobs (`reason`, e.g.
     /// `monitor_down`): it stays open and visible, but neither it nor its resolve is paged.
     public mutating func inhibitIncident(by reason: String) {
-        incident?.inhibitedBy = reason
+        condition = condition.updating { $0.inhibitedBy = reason }
     }
 
     public mutating func deadlinePassed(now: Int64) -> [MonitorAction] {
@@ -221,8 +243,10 @@ public struct JobMonitor: Codable, Sendable, Equatable {
         endPauseIfDue(now)
         var reasons: [String] = []
         if !isPaused(at: now) {
+            if let released = releaseMaintenanceIfDue(now: now, into: &actions) { reasons.append(released) }
             if let missed = noteMissedOccurrence(now: now, into: &actions) { reasons.append(missed) }
             reasons += noteOverdueRuns(now: now, into: &actions)
+            reasons += noteSlowRuns(now: now, into: &actions)
             repeatAlertIfDue(now: now, into: &actions)
         }
         settle(at: now, because: reasons.isEmpty ? "deadline passed" : reasons.joined(separator: "; "), into: &actions)
@@ -256,6 +280,7 @@ public struct JobMonitor: Codable, Sendable, Equatable {
         endPauseIfDue(now)
         let old = spec
         spec = newSpec
+        if old.anomaly != newSpec.anomaly { trimDurations(to: newSpec.anomaly) }
         if old.schedule != newSpec.schedule { expectedOccurrence = newSpec.occurrence(after: now) }
         if old.realertEvery != newSpec.realertEvery, incident != nil {
             nextRealert = newSpec.realertEvery.map { now + $0 }

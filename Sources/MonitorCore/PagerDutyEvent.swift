@@ -77,11 +77,11 @@ public struct PagerDutyEvent: Codable, Sendable, Equatable {
             durationMs: run?.durationMs, outputTail: run?.outputTail.map { OutputExcerpt.tail($0) },
             repeats: incident.repeats)
         payload = Payload(
-            summary: OutputExcerpt.prefix(AlertWording.summary(incident, spec), utf16Limit: Self.summaryLimit),
+            summary: OutputExcerpt.prefix(AlertWording.headline(event, incident, spec), utf16Limit: Self.summaryLimit),
             source: run?.host ?? context.monitorHost,
-            severity: incident.kind == .failed || incident.kind == .configError ? "error" : "critical",
+            severity: event == .flapping ? "warning" : incident.kind.severity,
             timestamp: timestamp(incident.since, timeZone: "UTC"), component: incident.job,
-            eventClass: incident.kind.rawValue, customDetails: details)
+            eventClass: event == .flapping ? "flapping" : incident.kind.rawValue, customDetails: details)
         if let link = context.link(to: incident.job) {
             links = [Link(href: link, text: "\(incident.job) on the Jobwatch status page")]
             client = "Jobwatch"

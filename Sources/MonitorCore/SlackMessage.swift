@@ -43,7 +43,7 @@ public struct SlackMessage: Codable, Sendable, Equatable {
 
     public init(_ event: AlertEvent, _ incident: Incident, spec: JobSpec, context: AlertContext) {
         let headline = AlertWording.headline(event, incident, spec)
-        let icon = event == .resolve ? "✅" : event == .repeat ? "🔁" : "🔴"
+        let icon = event == .resolve ? "✅" : event == .repeat ? "🔁" : event == .flapping ? "⚠️" : "🔴"
         // The notification text is mrkdwn too: a host name like "<!channel>" must not ping anyone.
         text = Self.escaped(headline)
         blocks = [
@@ -69,6 +69,7 @@ public struct SlackMessage: Codable, Sendable, Equatable {
         case .trigger: return incident.reason
         case .repeat: return "Still unresolved: \(incident.reason)"
         case .resolve: return "Was \(incident.kind.rawValue): \(incident.reason)"
+        case .flapping: return "Last was \(incident.kind.rawValue): \(incident.reason)"
         }
     }
 

@@ -38,6 +38,7 @@ extension JobMonitor {
             w.key("incident")
             incident.write(to: &w)
         }
+        if case .recovering(_, let successes) = condition { w.field("recoveringSuccesses", Int64(successes)) }
         if let pause {
             w.key("pause")
             w.beginObject()
@@ -49,8 +50,92 @@ extension JobMonitor {
         w.field("nextRealert", nextRealert)
         w.field("overdueRunIDs", Array(overdueRunIDs))
         w.field("finishedRunIDs", fingerprints: finishedRunIDs.fingerprints)
+        if !recentDurations.isEmpty { w.field("recentDurations", numbers: recentDurations) }
+        if !slowRunIDs.isEmpty { w.field("slowRunIDs", Array(slowRunIDs)) }
+        if !resolvedTimes.isEmpty { w.field("resolvedTimes", numbers: resolvedTimes) }
+        w.field("maintenanceUntil", maintenanceUntil)
+        if let flapping {
+            w.key("flapping")
+            w.beginObject()
+            w.field("since", flapping.since)
+            w.field("nextAlert", flapping.nextAlert)
+            if let held = flapping.held {
+                w.key("held")
+                w.beginObject()
+                w.field("event", held.event.rawValue)
+                w.key("incident")
+                held.incident.write(to: &w)
+                w.endObject()
+            }
+            w.endObject()
+        }
         w.endObject()
         return w.text
+    }
+}
+
+/// The stored shape, read back. `condition` is stored as the `incident` key it replaced, so
+/// state written before `State` existed reads unchanged, and the other way round.
+extension JobMonitor: Codable {
+    private enum CodingKeys: String, CodingKey {
+        case spec, firstSeen, recordedState, expectedOccurrence, runningRuns, lastRun, lastSkip
+        case consecutiveFailures, incident, pause, nextDeadline, nextRealert, overdueRunIDs, finishedRunIDs
+        case recentDurations, slowRunIDs, recoveringSuccesses, resolvedTimes, flapping, maintenanceUntil
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        spec = try c.decode(JobSpec.self, forKey: .spec)
+        firstSeen = try c.decodeIfPresent(Int64.self, forKey: .firstSeen)
+        recordedState = try c.decode(JobState.self, forKey: .recordedState)
+        expectedOccurrence = try c.decodeIfPresent(Int64.self, forKey: .expectedOccurrence)
+        runningRuns = try c.decode([String: RunRecord].self, forKey: .runningRuns)
+        lastSkip = try c.decodeIfPresent(Skip.self, forKey: .lastSkip)
+        consecutiveFailures = try c.decode(Int.self, forKey: .consecutiveFailures)
+        let open = try c.decodeIfPresent(Incident.self, forKey: .incident)
+        let successes = try c.decodeIfPresent(Int.self, forKey: .recoveringSuccesses)
+        switch (open, successes) {
+        case (let open?, let successes?): condition = .recovering(open, successes: successes)
+        case (let open?, nil): condition = .alerting(open)
+        case (nil, _): condition = .clear
+        }
+        pause = try c.decodeIfPresent(Pause.self, forKey: .pause)
+        nextDeadline = try c.decodeIfPresent(Int64.self, forKey: .nextDeadline)
+        nextRealert = try c.decodeIfPresent(Int64.self, forKey: .nextRealert)
+        overdueRunIDs = try c.decode(Set<String>.self, forKey: .overdueRunIDs)
+        finishedRunIDs = try c.decode(RecentRuns.self, forKey: .finishedRunIDs)
+        recentDurations = try c.decodeIfPresent([Int64].self, forKey: .recentDurations) ?? []
+        baselineMedian = Self.median(of: recentDurations)   // an initializer runs no observer
+        slowRunIDs = try c.decodeIfPresent(Set<String>.self, forKey: .slowRunIDs) ?? []
+        resolvedTimes = try c.decodeIfPresent([Int64].self, forKey: .resolvedTimes) ?? []
+        maintenanceUntil = try c.decodeIfPresent(Int64.self, forKey: .maintenanceUntil)
+        // Wrappers: set once the rest is.
+        lastRun = try c.decodeIfPresent(RunRecord.self, forKey: .lastRun)
+        flapping = try c.decodeIfPresent(Flapping.self, forKey: .flapping)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(spec, forKey: .spec)
+        try c.encodeIfPresent(firstSeen, forKey: .firstSeen)
+        try c.encode(recordedState, forKey: .recordedState)
+        try c.encodeIfPresent(expectedOccurrence, forKey: .expectedOccurrence)
+        try c.encode(runningRuns, forKey: .runningRuns)
+        try c.encodeIfPresent(lastRun, forKey: .lastRun)
+        try c.encodeIfPresent(lastSkip, forKey: .lastSkip)
+        try c.encode(consecutiveFailures, forKey: .consecutiveFailures)
+        try c.encodeIfPresent(incident, forKey: .incident)
+        if case .recovering(_, let successes) = condition { try c.encode(successes, forKey: .recoveringSuccesses) }
+        try c.encodeIfPresent(pause, forKey: .pause)
+        try c.encodeIfPresent(nextDeadline, forKey: .nextDeadline)
+        try c.encodeIfPresent(nextRealert, forKey: .nextRealert)
+        try c.encode(overdueRunIDs, forKey: .overdueRunIDs)
+        try c.encode(finishedRunIDs, forKey: .finishedRunIDs)
+        if !recentDurations.isEmpty { try c.encode(recentDurations, forKey: .recentDurations) }
+        if !slowRunIDs.isEmpty { try c.encode(slowRunIDs, forKey: .slowRunIDs) }
+        if !resolvedTimes.isEmpty { try c.encode(resolvedTimes, forKey: .resolvedTimes) }
+        try c.encodeIfPresent(flapping, forKey: .flapping)
+        try c.encodeIfPresent(maintenanceUntil, forKey: .maintenanceUntil)
     }
 }
 
@@ -97,6 +182,27 @@ extension JobSpec {
         w.field("realert_every_ms", realertEvery)
         w.field("channels", channels)
         w.field("jitter_ms", jitter.map { $0.seconds * 1000 })
+        if let anomaly {
+            w.key("anomaly")
+            w.beginObject()
+            w.field("slower", anomaly.slower?.description)
+            w.field("faster", anomaly.faster?.description)
+            w.field("baseline", Int64(anomaly.baseline))
+            w.endObject()
+        }
+        if resolveAfter != 1 { w.field("resolve_after", Int64(resolveAfter)) }
+        if !maintenance.isEmpty {
+            w.key("maintenance")
+            w.beginArray()
+            for window in maintenance {
+                w.beginObject()
+                w.field("schedule", window.schedule.expression)
+                w.field("timezone", window.schedule.timeZoneID)
+                w.field("duration_ms", window.duration)
+                w.endObject()
+            }
+            w.endArray()
+        }
         w.endObject()
     }
 }
@@ -139,6 +245,17 @@ struct JSONWriter {
 
     mutating func endObject() {
         bytes.append(UInt8(ascii: "}"))
+        needsComma = true
+    }
+
+    mutating func beginArray() {
+        separate()
+        bytes.append(UInt8(ascii: "["))
+        needsComma = false
+    }
+
+    mutating func endArray() {
+        bytes.append(UInt8(ascii: "]"))
         needsComma = true
     }
 

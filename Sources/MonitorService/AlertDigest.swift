@@ -90,7 +90,8 @@ enum AlertDigest {
         default:
             let phrase = kind.map {
                 ["missed": "missed their run", "lost": "lost their run", "overdue": "are overdue",
-                 "config_error": "have a configuration error"][$0] ?? $0
+                 "config_error": "have a configuration error", "slow": "are running slow",
+                 "fast": "finished unusually fast"][$0] ?? $0
             } ?? "alerting"
             return "\(count) jobs \(phrase)" + place
         }

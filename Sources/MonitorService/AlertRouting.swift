@@ -48,8 +48,13 @@ struct AlertRouting {
 
     func deliver(_ event: AlertEvent, _ incident: Incident, spec: JobSpec, into writes: inout BatchWrites) {
         let problem = incident.kind.rawValue
-        let (from, to) = event == .trigger ? (incident.previousState.rawValue, problem)
-            : event == .repeat ? (problem, problem) : (problem, JobState.up.rawValue)
+        let up = JobState.up.rawValue
+        let (from, to) = switch event {
+        case .trigger: (incident.previousState.rawValue, problem)
+        case .repeat: (problem, problem)
+        case .resolve: (problem, up)
+        case .flapping: (up, up)   // a notice about the job, not a change of its state
+        }
         writes.change(incident.job, from: from, to: to, at: writes.now, reason: incident.reason, alert: event.rawValue)
         for name in spec.channels {
             guard let channel = channels[name], let target = targets[name] else {

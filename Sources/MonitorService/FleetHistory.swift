@@ -48,7 +48,8 @@ public struct FleetHistory: Sendable {
             let latest = [current, monitor.lastRun].compactMap { $0 }.max { $0.startedAt < $1.startedAt }
             return StatusRow(
                 spec: monitor.spec, state: monitor.state(at: now), lastRun: latest,
-                nextExpected: monitor.expectedOccurrence.map(monitor.spec.expectedStart), runs: inputs.runs[job] ?? [], changes: changes[job] ?? [])
+                nextExpected: monitor.expectedOccurrence.map(monitor.spec.expectedStart), runs: inputs.runs[job] ?? [], changes: changes[job] ?? [],
+                flapping: monitor.isFlapping(at: now))
         }
     }
 

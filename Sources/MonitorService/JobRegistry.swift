@@ -42,7 +42,8 @@ public final class JobRegistry: Sendable {
         var result = JobDefinitions()
         result.complete = directory.listed
         for definition in directory.jobs {
-            result.specs[definition.name] = JobSpec(definition, defaultChannels: monitor.defaultAlerts)
+            result.specs[definition.name] = JobSpec(definition, defaultChannels: monitor.defaultAlerts,
+                                                    fleetMaintenance: monitor.maintenance, fleetTimezone: config.timezone)
         }
         for problem in directory.problems {
             note(problem, into: &result)
@@ -50,7 +51,8 @@ public final class JobRegistry: Sendable {
         for (job, text) in registered where result.specs[job] == nil && result.rejected[job] == nil {
             do {
                 let definition = try JobDefinition.parse(text: text, path: "api/\(job).yaml", defaultTimezone: config.timezone)
-                result.specs[job] = JobSpec(definition, defaultChannels: monitor.defaultAlerts)
+                result.specs[job] = JobSpec(definition, defaultChannels: monitor.defaultAlerts,
+                                            fleetMaintenance: monitor.maintenance, fleetTimezone: config.timezone)
             } catch let e as ConfigErrors {
                 e.errors.forEach { note($0, into: &result) }
             } catch {

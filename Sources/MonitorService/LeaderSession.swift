@@ -313,7 +313,7 @@ final class LeaderSession {
                               reason: change.reason, alert: "")
             case .scheduleDeadline:
                 break   // read from `nextDeadline` below, which also covers a restored job
-            case .raiseAlert, .repeatAlert, .resolveAlert:
+            case .raiseAlert, .repeatAlert, .resolveAlert, .flappingNotice:
                 guard let (event, incident) = action.alert else { continue }
                 if event == .trigger, let outage, incident.kind == .missed, let occurrence = incident.occurrence,
                    monitor.spec.startDeadline(of: occurrence) <= outage.to {

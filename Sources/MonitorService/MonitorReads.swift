@@ -136,6 +136,8 @@ public struct JobView: Encodable, Sendable {
     /// Runs started and not yet finished.
     public var running: Int
     public var consecutiveFailures: Int
+    /// Its alert opened and resolved more than five times in 24 hours (SPEC §6).
+    public var flapping: Bool
 
     init(_ job: String, _ monitor: JobMonitor, lock: LockView?, now: Int64) {
         self.job = job
@@ -153,11 +155,12 @@ public struct JobView: Encodable, Sendable {
                                                   channels: monitor.spec.channels, reason: $0.reason) }
         running = monitor.runningRuns.count
         consecutiveFailures = monitor.consecutiveFailures
+        flapping = monitor.isFlapping(at: now)
     }
 
     private enum CodingKeys: String, CodingKey {
         case job, state, schedule, timezone, nextExpected = "next_expected", pausedUntil = "paused_until"
-        case lastRun = "last_run", lock, alert, running, consecutiveFailures = "consecutive_failures"
+        case lastRun = "last_run", lock, alert, running, consecutiveFailures = "consecutive_failures", flapping
     }
 
     // Spelled out so that absent values are `null`, as SPEC §3.2 shows them, not missing keys.
@@ -174,6 +177,7 @@ public struct JobView: Encodable, Sendable {
         try c.encode(alert, forKey: .alert)
         try c.encode(running, forKey: .running)
         try c.encode(consecutiveFailures, forKey: .consecutiveFailures)
+        try c.encode(flapping, forKey: .flapping)
     }
 }
 

@@ -56,6 +56,7 @@ struct StatusTable {
         let name = job["job"] as? String ?? "?"
         var state = job["state"] as? String ?? "?"
         if let until = job["paused_until"] as? String, state == "paused" { state += " until " + Self.when(until, now: now) }
+        if job["flapping"] as? Bool == true { state += " (flapping)" }
         let run = job["last_run"] as? [String: Any]
         let lock = (job["lock"] as? [String: Any])?["holder"] as? String
         return ([
@@ -147,7 +148,7 @@ enum Terminal {
         switch state.split(separator: " ").first.map(String.init) ?? state {
         case "up": code = "32"
         case "running": code = "36"
-        case "late": code = "33"
+        case "late", "slow", "fast": code = "33"
         case "missed", "failed", "overdue", "lost": code = "1;31"
         case "paused": code = "2"
         default: return text

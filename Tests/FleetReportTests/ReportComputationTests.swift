@@ -133,4 +133,21 @@ final class ReportComputationTests: XCTestCase {
         // Sunday 23:00 UTC is Monday 00:00 in Dublin (IST) and the run ends 2s later.
         XCTAssertEqual(report.summary.text, "4 jobs, 2 missed 8 runs, 2 failed 2 runs, 1 failing since Mon 00:00")
     }
+
+    /// SPEC §6: problems inside a maintenance window are counted as usual and also as
+    /// `in_maintenance`, per job and in the summary.
+    func testProblemsInsideMaintenanceWindowsAreCounted() throws {
+        var s = spec("nightly", "30 1 * * *", zone: "UTC")
+        s.maintenance = [.init(schedule: try Schedule("0 1 * * 0", timeZone: "UTC"), duration: 2 * hour)]
+        let failedInside = runRecord("sun", at: ms("2026-03-29T01:31:00Z"), for: minute, .failure)
+        let failedOutside = runRecord("wed", at: ms("2026-03-25T01:31:00Z"), for: minute, .failure)
+        let history = JobHistory(spec: s, runs: [failedOutside, failedInside], changes: [])
+        let job = JobReport(history, from: dstWeek.from, to: dstWeek.to, now: now)
+        XCTAssertEqual(job.missed, 5)
+        XCTAssertEqual(job.failed, 2)
+        XCTAssertEqual(job.inMaintenance, 1, "Sunday's failure only: the other problems fell outside the window")
+        let report = FleetReport([history], from: dstWeek.from, to: dstWeek.to, now: now, timeZone: "UTC")
+        XCTAssertEqual(report.summary.inMaintenance, 1)
+        XCTAssertTrue(report.summary.text.hasSuffix("1 problem inside maintenance windows"), report.summary.text)
+    }
 }

@@ -30,11 +30,12 @@ final class ReportFormatTests: XCTestCase {
         XCTAssertEqual(summary["runs"] as? Int, 13)
         XCTAssertEqual(summary["missed"] as? Int, 1)
         XCTAssertEqual(summary["failed"] as? Int, 1)
+        XCTAssertEqual(summary["in_maintenance"] as? Int, 0)
         let jobs = object["jobs"] as! [[String: Any]]
         XCTAssertEqual(jobs.map { $0["job"] as? String }, ["a,\"b\"|c", "db-backup"])
         let first = jobs[0]
         XCTAssertEqual(Set(first.keys), ["job", "expected", "runs", "succeeded", "failed", "missed", "late", "overdue",
-                                         "success_rate", "duration_ms", "downtime_s"])
+                                         "success_rate", "duration_ms", "downtime_s", "in_maintenance"])
         XCTAssertEqual(first["expected"] as? Int, 7)
         XCTAssertEqual(first["runs"] as? Int, 6)
         XCTAssertEqual(first["succeeded"] as? Int, 6)
@@ -65,27 +66,27 @@ final class ReportFormatTests: XCTestCase {
         XCTAssertEqual(lines[0], "Jobwatch report 2026-03-23 00:00 – 2026-03-30 00:00 UTC")
         XCTAssertEqual(lines[1], "2 jobs, 1 missed 1 run, 1 failed 1 run")
         XCTAssertEqual(lines[2], "")
-        XCTAssertEqual(lines[3], "JOB        EXPECTED  RUNS  OK  FAILED  MISSED  LATE  OVERDUE  SUCCESS    P50    P95    MAX  DOWNTIME")
-        XCTAssertEqual(lines[4], "a,\"b\"|c           7     6   6       0       1     0        0    85.7%   2.0s   2.0s   2.0s    23h50m")
-        XCTAssertEqual(lines[5], "db-backup         7     7   6       1       0     0        0    85.7%  1m30s  1m30s  1m30s         -")
+        XCTAssertEqual(lines[3], "JOB        EXPECTED  RUNS  OK  FAILED  MISSED  LATE  OVERDUE  SUCCESS    P50    P95    MAX  DOWNTIME  MAINTENANCE")
+        XCTAssertEqual(lines[4], "a,\"b\"|c           7     6   6       0       1     0        0    85.7%   2.0s   2.0s   2.0s    23h50m            -")
+        XCTAssertEqual(lines[5], "db-backup         7     7   6       1       0     0        0    85.7%  1m30s  1m30s  1m30s         -            -")
     }
 
     func testMarkdownEscapesAndAlignsNumbers() {
         let lines = report().rendered(as: .markdown).split(separator: "\n")
         XCTAssertEqual(lines[0], "## Jobwatch report 2026-03-23 00:00 – 2026-03-30 00:00 UTC")
         XCTAssertEqual(lines[1], "2 jobs, 1 missed 1 run, 1 failed 1 run")
-        XCTAssertEqual(lines[2], "| Job | Expected | Runs | Ok | Failed | Missed | Late | Overdue | Success | P50 | P95 | Max | Downtime |")
-        XCTAssertEqual(lines[3], "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-        XCTAssertEqual(lines[4], "| `a,\"b\"\\|c` | 7 | 6 | 6 | 0 | 1 | 0 | 0 | 85.7% | 2.0s | 2.0s | 2.0s | 23h50m |")
-        XCTAssertEqual(lines[5], "| `db-backup` | 7 | 7 | 6 | 1 | 0 | 0 | 0 | 85.7% | 1m30s | 1m30s | 1m30s | - |")
+        XCTAssertEqual(lines[2], "| Job | Expected | Runs | Ok | Failed | Missed | Late | Overdue | Success | P50 | P95 | Max | Downtime | Maintenance |")
+        XCTAssertEqual(lines[3], "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        XCTAssertEqual(lines[4], "| `a,\"b\"\\|c` | 7 | 6 | 6 | 0 | 1 | 0 | 0 | 85.7% | 2.0s | 2.0s | 2.0s | 23h50m | - |")
+        XCTAssertEqual(lines[5], "| `db-backup` | 7 | 7 | 6 | 1 | 0 | 0 | 0 | 85.7% | 1m30s | 1m30s | 1m30s | - | - |")
     }
 
     func testCSVQuotesPerRFC4180() {
         let csv = report().rendered(as: .csv)
         XCTAssertEqual(csv, """
-        job,expected,runs,succeeded,failed,missed,late,overdue,success_rate,p50_ms,p95_ms,max_ms,downtime_s\r
-        "a,""b""|c",7,6,6,0,1,0,0,0.8571,2000,2000,2000,85803\r
-        db-backup,7,7,6,1,0,0,0,0.8571,90000,90000,90000,0\r
+        job,expected,runs,succeeded,failed,missed,late,overdue,success_rate,p50_ms,p95_ms,max_ms,downtime_s,in_maintenance\r
+        "a,""b""|c",7,6,6,0,1,0,0,0.8571,2000,2000,2000,85803,0\r
+        db-backup,7,7,6,1,0,0,0,0.8571,90000,90000,90000,0,0\r
 
         """)
     }

@@ -36,6 +36,18 @@ final class StatusPageTests: XCTestCase {
         XCTAssertTrue(page.contains("href=\"https://x.example/?a=1&amp;b=&quot;2&quot;\""))
     }
 
+    /// SPEC §6: a flapping job says so next to its state; SPEC §6's states get their own pill.
+    func testFlappingJobsAreMarkedAndNewStatesShown() {
+        let flappy = StatusRow(spec: spec("flappy", "0 * * * *"), state: .recovering, lastRun: nil, nextExpected: nil,
+                               runs: [], changes: [], flapping: true)
+        let steady = StatusRow(spec: spec("steady", "0 * * * *"), state: .slow, lastRun: nil, nextExpected: nil,
+                               runs: [], changes: [])
+        let page = statusPage(jobs: [flappy, steady], now: now, publicURL: nil)
+        XCTAssertEqual(page.components(separatedBy: ">flapping</span>").count - 1, 1, "only the flapping job")
+        XCTAssertTrue(page.contains("<tr id=\"job-flappy\" class=\"s-recovering\"><td><span class=\"pill\">recovering</span> "))
+        XCTAssertTrue(page.contains("class=\"s-slow\"><td><span class=\"pill\">slow</span></td>"))
+    }
+
     func testTimelineShowsEachOccurrenceOutcome() {
         let s = spec("daily", "0 6 * * *", zone: "UTC")
         let day: Int64 = 24 * hour

@@ -50,6 +50,27 @@ final class StateJSONTests: XCTestCase {
         assertRoundTrips(adhoc, "no schedule, finished-run memory full")
     }
 
+    /// State written before `JobMonitor.State` (by the synthesized `Codable`, an `incident`
+    /// key beside the other fields) reads as the same open incident: a monitor upgraded in
+    /// place keeps paging, repeating and resolving it.
+    func testStateWrittenBeforeTheStateEnumKeepsItsOpenIncident() throws {
+        var fresh = JobMonitor(spec: try tenSecondJob(realertEvery: 60_000), firstSeen: 1_000)
+        let raised = try XCTUnwrap(fresh.deadlinePassed(now: 15_000).raised.first)
+        let old = """
+            {"spec":{"name":"heartbeat","schedule":"every 10s","timezone":"UTC","grace_ms":5000,\
+            "alert_after_failures":1,"realert_every_ms":60000,"channels":["pd-ops"]},"firstSeen":1000,\
+            "recordedState":"missed","expectedOccurrence":20000,"runningRuns":{},"consecutiveFailures":0,\
+            "incident":{"job":"heartbeat","kind":"missed","since":15000,"occurrence":10000,\
+            "reason":"\(raised.reason)","previous_state":"new","repeats":0},\
+            "nextDeadline":25000,"nextRealert":75000,"overdueRunIDs":[],"finishedRunIDs":[]}
+            """
+        var restored = try JSONDecoder().decode(JobMonitor.self, from: Data(old.utf8))
+        XCTAssertEqual(restored, fresh)
+        XCTAssertEqual(restored.condition, .alerting(raised))
+        XCTAssertEqual(restored.state(at: 16_000), .missed)
+        XCTAssertEqual(restored.run("r1", from: 20_000, to: 21_000).resolved.map(\.kind), [.missed])
+    }
+
     /// State written before run ids were kept as fingerprints lists the ids themselves.
     func testStateWithTheOldListOfFinishedRunIdsStillRecognisesThoseRuns() throws {
         var monitor = JobMonitor(spec: unscheduledJob(), firstSeen: 5)

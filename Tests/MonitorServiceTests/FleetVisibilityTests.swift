@@ -93,7 +93,8 @@ final class FleetVisibilityTests: XCTestCase {
         XCTAssertTrue(lines[0].hasPrefix("Jobwatch report "), lines[0])
         XCTAssertEqual(lines[1], text)
         XCTAssertEqual(lines[3].split(separator: " ").map(String.init),
-                       ["JOB", "EXPECTED", "RUNS", "OK", "FAILED", "MISSED", "LATE", "OVERDUE", "SUCCESS", "P50", "P95", "MAX", "DOWNTIME"])
+                       ["JOB", "EXPECTED", "RUNS", "OK", "FAILED", "MISSED", "LATE", "OVERDUE", "SUCCESS", "P50", "P95", "MAX", "DOWNTIME",
+                        "MAINTENANCE"])
         XCTAssertEqual(lines[4].split(separator: " ").prefix(9).map(String.init),
                        ["tick", "\(occurrences)", "0", "0", "0", "\(occurrences)", "0", "0", "0.0%"])
         XCTAssertEqual(lines[5].split(separator: " ").prefix(9).map(String.init),
@@ -103,9 +104,9 @@ final class FleetVisibilityTests: XCTestCase {
         let csv = try h.jobctl(["report"] + period + ["--format", "csv"])
         XCTAssertEqual(csv.status, 0, csv.stderrText)
         XCTAssertEqual(csv.stdoutText.components(separatedBy: "\r\n"), [
-            "job,expected,runs,succeeded,failed,missed,late,overdue,success_rate,p50_ms,p95_ms,max_ms,downtime_s",
-            "tick,\(occurrences),0,0,0,\(occurrences),0,0,0.0,,,,\(tick["downtime_s"] as? Int ?? -1)",
-            "nightly,0,3,2,1,0,0,0,0.6667,2000,3000,3000,\(downtime)",
+            "job,expected,runs,succeeded,failed,missed,late,overdue,success_rate,p50_ms,p95_ms,max_ms,downtime_s,in_maintenance",
+            "tick,\(occurrences),0,0,0,\(occurrences),0,0,0.0,,,,\(tick["downtime_s"] as? Int ?? -1),0",
+            "nightly,0,3,2,1,0,0,0,0.6667,2000,3000,3000,\(downtime),0",
             "",
         ])
         let since = try h.jobctl(["report", "--since", "1h", "--format", "markdown"])
