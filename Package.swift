@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "JobwatchCoreTests", dependencies: ["JobwatchCore"]),
         .testTarget(name: "RedisLeaseTests", dependencies: ["RedisLease", "JobwatchCore", "JobwatchTestSupport"]),
         .testTarget(name: "GELFTests", dependencies: ["GELF"], exclude: ["gelf_decode.py", "gelf_http_receiver.py"]),
-        .testTarget(name: "JobWrapperTests", dependencies: ["JobwatchTestSupport"], exclude: ["gelf_capture.py"]),
+        .testTarget(name: "JobWrapperTests", dependencies: ["JobwatchTestSupport", "CProcess"], exclude: ["gelf_capture.py"]),
         .testTarget(name: "MonitorCoreTests", dependencies: ["MonitorCore"]),
         .testTarget(name: "FleetReportTests", dependencies: ["FleetReport"]),
         .testTarget(name: "MonitorServiceTests", dependencies: ["MonitorService", "FleetReport", "JobwatchTestSupport"], exclude: ["alert_receiver.py", "schemathesis.toml"]),

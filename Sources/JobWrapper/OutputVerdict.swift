@@ -29,11 +29,15 @@ final class OutputVerdict: OutputSink, @unchecked Sendable {
     private var carries: [[UInt8]] = [[], []]
     /// Bytes of the current line dropped past `maxLineBytes`, per stream.
     private var overlong = [false, false]
+    /// Which byte of a literal `jw_find` looks for: the rarest by this ranking, which starts as
+    /// a guess at log text and learns from the job's own output (`demoteCommonProbes`).
+    private var ranks = [UInt8](repeating: 0, count: 256)
 
     init(rules: OutputRules) throws {
         failIf = try rules.failIf.map(PosixPattern.init)
         require = try rules.require.map(PosixPattern.init)
         met = Array(repeating: false, count: require.count)
+        ranks.withUnsafeMutableBufferPointer { jw_byte_ranks($0.baseAddress!) }
     }
 
     /// Why a run that exited 0 failed anyway, or nil when every rule is satisfied.
@@ -96,7 +100,7 @@ final class OutputVerdict: OutputSink, @unchecked Sendable {
         if failure == nil {
             var first: (line: Range<Int>, rule: PosixPattern)?
             for rule in failIf {
-                if let range = Self.firstMatch(of: rule, in: block, before: first?.line.lowerBound ?? block.count) {
+                if let range = firstMatch(of: rule, in: block, before: first?.line.lowerBound ?? block.count) {
                     first = (range, rule)
                 }
             }
@@ -105,7 +109,7 @@ final class OutputVerdict: OutputSink, @unchecked Sendable {
                 failure = (first.rule.source, number, Self.quoted(UnsafeRawBufferPointer(rebasing: block[first.line])))
             }
         }
-        for i in met.indices where !met[i] && Self.firstMatch(of: require[i], in: block, before: block.count) != nil {
+        for i in met.indices where !met[i] && firstMatch(of: require[i], in: block, before: block.count) != nil {
             met[i] = true
         }
         lineNumber += Self.newlines(in: block)
@@ -113,12 +117,12 @@ final class OutputVerdict: OutputSink, @unchecked Sendable {
 
     /// The first line of `block` starting before `limit` that `rule` matches (without its
     /// newline, a trailing CR, or what lies past `maxLineBytes`).
-    private static func firstMatch(of rule: PosixPattern, in block: UnsafeRawBufferPointer, before limit: Int) -> Range<Int>? {
+    private func firstMatch(of rule: PosixPattern, in block: UnsafeRawBufferPointer, before limit: Int) -> Range<Int>? {
         guard let literals = rule.requiredLiterals else {
             var start = 0
             while start < limit {
-                let end = lineEnd(in: block, from: start)
-                if rule.matches(matchable(block, start..<end)) { return start..<end }
+                let end = Self.lineEnd(in: block, from: start)
+                if rule.matches(Self.matchable(block, start..<end)) { return start..<end }
                 start = end + 1
             }
             return nil
@@ -128,10 +132,10 @@ final class OutputVerdict: OutputSink, @unchecked Sendable {
             var from = 0
             while from < (best?.lowerBound ?? limit) {
                 guard let hit = find(literal, in: block, from: from) else { break }
-                let start = lineStart(in: block, before: hit)
+                let start = Self.lineStart(in: block, before: hit)
                 guard start < (best?.lowerBound ?? limit) else { break }
-                let end = lineEnd(in: block, from: hit)
-                if rule.matches(matchable(block, start..<end)) {
+                let end = Self.lineEnd(in: block, from: hit)
+                if rule.matches(Self.matchable(block, start..<end)) {
                     best = start..<end
                     break
                 }
@@ -147,11 +151,19 @@ final class OutputVerdict: OutputSink, @unchecked Sendable {
         return UnsafeRawBufferPointer(rebasing: block[line.lowerBound..<end])
     }
 
-    private static func find(_ literal: [UInt8], in block: UnsafeRawBufferPointer, from: Int) -> Int? {
-        literal.withUnsafeBytes { needle in
-            jw_find(block.baseAddress! + from, block.count - from, needle.baseAddress!, needle.count)
-                .map { UnsafeRawPointer($0) - block.baseAddress! }
+    private func find(_ literal: [UInt8], in block: UnsafeRawBufferPointer, from: Int) -> Int? {
+        var falseHits = 0
+        var probe: UInt8 = 0
+        let found = literal.withUnsafeBytes { needle in
+            ranks.withUnsafeBufferPointer { ranks in
+                jw_find(block.baseAddress! + from, block.count - from, needle.baseAddress!, needle.count,
+                        ranks.baseAddress!, &falseHits, &probe)
+            }
         }
+        // A probe byte found more than once per 256 bytes scanned is common in this output
+        // (a `T` in every timestamp): rank it so, and the next search probes another byte.
+        if falseHits > 16, falseHits * 256 > block.count - from { ranks[Int(probe)] = 255 }
+        return found.map { UnsafeRawPointer($0) - block.baseAddress! }
     }
 
     private static func lineStart(in block: UnsafeRawBufferPointer, before position: Int) -> Int {

@@ -25,11 +25,16 @@ void jw_block_wrapper_signals(void);
 /// 0 on timeout.
 int jw_wait_signal(long timeout_ms);
 
-/// The first `needle` in `haystack`, or NULL: `memmem`, by `memchr` for the needle's rarest
-/// byte (by a fixed guess at log text) then a compare.
-const void *jw_find(const void *haystack, size_t haystack_len, const void *needle, size_t needle_len);
+/// A guess at how common each byte is in log text (higher: more common), for `jw_find`.
+void jw_byte_ranks(unsigned char ranks[256]);
 
-/// How many bytes equal `c` (a loop the compiler vectorises).
+/// The first `needle` in `haystack`, or NULL: `memmem`, by `memchr` for the needle's rarest
+/// byte by `ranks` (`*probe`), then a compare. `*false_hits`: places the probe byte was found
+/// where the needle was not, so a caller can rank that byte as common in its text.
+const void *jw_find(const void *haystack, size_t haystack_len, const void *needle, size_t needle_len,
+                    const unsigned char ranks[256], size_t *false_hits, unsigned char *probe);
+
+/// How many bytes equal `c` (SSE2: 16 bytes per step).
 size_t jw_count_byte(const void *bytes, size_t length, unsigned char c);
 
 /// glibc's `memrchr`, likewise: the last byte `c` in the first `n` bytes of `s`, or NULL.
